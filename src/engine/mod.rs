@@ -1,0 +1,411 @@
+//! Rules, diagnostics and fixes, and the loop that applies fixes to a fixed point.
+//!
+//! A fix is a set of byte-range [`Edit`]s on the current text (and possibly whole files to
+//! create beside the Dockerfile), marked [`Applicability::Safe`] or [`Applicability::Unsafe`],
+//! or advice with no edit ([`Applicability::DisplayOnly`]). [`run`] applies the fixes that are
+//! allowed, round after round, until nothing changes; overlapping fixes wait for the next round,
+//! and a round whose output does not parse is rolled back and reported, never returned.
+
+pub mod style;
+
+use std::collections::HashSet;
+use std::ops::Range;
+
+use crate::model::context::BuildContext;
+use crate::model::shell::{self, Script};
+use crate::model::Model;
+use crate::syntax::{self, Dockerfile, ParseError};
+pub use style::Style;
+
+/// Whether a fix may be applied without asking.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Applicability {
+    /// Advice only: nothing is changed.
+    DisplayOnly,
+    /// Changes behaviour in a way the user should review; applied with `--unsafe-fixes`.
+    Unsafe,
+    /// Keeps the build working and its meaning, applied by `--write`.
+    Safe,
+}
+
+/// Replace `range` of the current text with `content` (an insertion when the range is empty).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Edit {
+    pub range: Range<usize>,
+    pub content: String,
+}
+
+impl Edit {
+    pub fn insert(at: usize, content: impl Into<String>) -> Edit {
+        Edit { range: at..at, content: content.into() }
+    }
+    pub fn replace(range: Range<usize>, content: impl Into<String>) -> Edit {
+        Edit { range, content: content.into() }
+    }
+    pub fn delete(range: Range<usize>) -> Edit {
+        Edit { range, content: String::new() }
+    }
+}
+
+/// A file a fix creates or replaces beside the Dockerfile (a `.dockerignore`, say).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileChange {
+    /// Relative to the build context directory.
+    pub path: String,
+    /// The file's text before (None: the file does not exist).
+    pub before: Option<String>,
+    pub after: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fix {
+    pub applicability: Applicability,
+    pub edits: Vec<Edit>,
+    pub files: Vec<FileChange>,
+}
+
+impl Fix {
+    pub fn safe(edits: Vec<Edit>) -> Fix {
+        Fix { applicability: Applicability::Safe, edits, files: Vec::new() }
+    }
+    pub fn unsafe_(edits: Vec<Edit>) -> Fix {
+        Fix { applicability: Applicability::Unsafe, edits, files: Vec::new() }
+    }
+    pub fn with(applicability: Applicability, edits: Vec<Edit>) -> Fix {
+        Fix { applicability, edits, files: Vec::new() }
+    }
+    fn span(&self) -> Option<Range<usize>> {
+        let s = self.edits.iter().map(|e| e.range.start).min()?;
+        let e = self.edits.iter().map(|e| e.range.end).max()?;
+        Some(s..e)
+    }
+}
+
+/// A finding of a rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub code: &'static str,
+    pub name: &'static str,
+    pub message: String,
+    /// Where the finding is, in the text it was found in.
+    pub range: Range<usize>,
+    pub fix: Option<Fix>,
+}
+
+/// How a rule's fixes are marked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FixKind {
+    Safe,
+    Unsafe,
+    /// Safe where the rule can tell, Unsafe otherwise (the message says why).
+    SafeOrUnsafe,
+    /// Advice only.
+    None,
+}
+
+impl FixKind {
+    pub fn label(self) -> &'static str {
+        match self {
+            FixKind::Safe => "safe",
+            FixKind::Unsafe => "unsafe",
+            FixKind::SafeOrUnsafe => "safe/unsafe",
+            FixKind::None => "advice",
+        }
+    }
+}
+
+/// What a rule is: its stable code, name and documentation.
+#[derive(Debug)]
+pub struct RuleMeta {
+    /// Stable code, such as `DP101`.
+    pub code: &'static str,
+    /// kebab-case name, such as `pip-no-cache-dir`.
+    pub name: &'static str,
+    /// One line.
+    pub summary: &'static str,
+    pub fix: FixKind,
+    /// hadolint rule codes this rule resolves.
+    pub hadolint: &'static [&'static str],
+    /// Markdown: what it does, why, an example, fix safety.
+    pub docs: &'static str,
+}
+
+/// A rule: a check over one Dockerfile.
+pub trait Rule: Send + Sync {
+    fn meta(&self) -> &'static RuleMeta;
+    fn check(&self, cx: &Context, out: &mut Vec<Diagnostic>);
+}
+
+/// What a rule sees.
+pub struct Context<'a> {
+    pub file: &'a Dockerfile,
+    pub model: &'a Model,
+    pub build: &'a BuildContext,
+    pub style: Style,
+    scripts: Vec<std::sync::OnceLock<Vec<Script>>>,
+}
+
+impl<'a> Context<'a> {
+    pub fn new(file: &'a Dockerfile, model: &'a Model, build: &'a BuildContext) -> Context<'a> {
+        let scripts = (0..file.instructions.len()).map(|_| std::sync::OnceLock::new()).collect();
+        Context { file, model, build, style: Style::of(file), scripts }
+    }
+
+    /// The shell scripts of instruction `i` (empty unless it is a RUN in shell form).
+    pub fn scripts(&self, i: usize) -> &[Script] {
+        self.scripts[i].get_or_init(|| shell::scripts(self.file, &self.file.instructions[i]))
+    }
+
+    /// A diagnostic of `rule` at `range`.
+    pub fn diag(&self, meta: &'static RuleMeta, range: Range<usize>, message: impl Into<String>, fix: Option<Fix>) -> Diagnostic {
+        Diagnostic { code: meta.code, name: meta.name, message: message.into(), range, fix }
+    }
+}
+
+/// Options of a run.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub unsafe_fixes: bool,
+    /// Apply fixes at all (false: only report).
+    pub fix: bool,
+    pub max_rounds: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options { unsafe_fixes: false, fix: true, max_rounds: 12 }
+    }
+}
+
+/// A fix that was applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Applied {
+    pub code: &'static str,
+    pub message: String,
+    /// 1-based line in the text the fix was applied to.
+    pub line: usize,
+}
+
+/// What a run found and did.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// The parse of the input.
+    pub input: Dockerfile,
+    /// Diagnostics on the input.
+    pub diagnostics: Vec<Diagnostic>,
+    /// The text after fixes (the input when nothing applied).
+    pub output: String,
+    pub applied: Vec<Applied>,
+    /// Diagnostics left on the output.
+    pub remaining: Vec<Diagnostic>,
+    /// Files to create or replace beside the Dockerfile.
+    pub files: Vec<FileChange>,
+    /// Fixes refused because their output did not parse, or a run that did not settle: bugs
+    /// in dopt, reported and never written.
+    pub problems: Vec<String>,
+}
+
+impl Outcome {
+    pub fn changed(&self) -> bool {
+        self.output != self.input.text || !self.files.is_empty()
+    }
+}
+
+fn is_allowed(f: &Fix, opts: &Options) -> bool {
+    match f.applicability {
+        Applicability::Safe => true,
+        Applicability::Unsafe => opts.unsafe_fixes,
+        Applicability::DisplayOnly => false,
+    }
+}
+
+/// Runs `rules` over `text` and, when `opts.fix`, applies their fixes to a fixed point.
+pub fn run(text: &str, rules: &[&dyn Rule], build: &BuildContext, opts: &Options) -> Result<Outcome, ParseError> {
+    let input = syntax::parse(text)?;
+    let diagnostics = check(&input, rules, build);
+    let mut out = Outcome {
+        input: input.clone(),
+        diagnostics: diagnostics.clone(),
+        output: text.to_string(),
+        applied: Vec::new(),
+        remaining: diagnostics.clone(),
+        files: Vec::new(),
+        problems: Vec::new(),
+    };
+    if !opts.fix {
+        return Ok(out);
+    }
+    let mut file = input;
+    let mut diags = diagnostics;
+    let mut refused: HashSet<(&'static str, String)> = HashSet::new();
+    let mut settled = false;
+    for _round in 0..opts.max_rounds {
+        let mut cands: Vec<&Diagnostic> = diags
+            .iter()
+            .filter(|d| d.fix.as_ref().is_some_and(|f| is_allowed(f, opts) && (!f.edits.is_empty() || !f.files.is_empty())))
+            .filter(|d| !refused.contains(&(d.code, d.message.clone())))
+            .collect();
+        cands.sort_by_key(|d| d.fix.as_ref().and_then(|f| f.span()).map(|r| (r.start, r.end)).unwrap_or((usize::MAX, 0)));
+        let mut taken: Vec<&Diagnostic> = Vec::new();
+        let mut edits: Vec<Edit> = Vec::new();
+        for d in cands {
+            let f = d.fix.as_ref().unwrap();
+            if !f.edits.is_empty() && f.edits.iter().all(|e| edits.contains(e)) {
+                continue; // the same edit from another rule: applied once
+            }
+            if f.edits.iter().any(|e| edits.iter().any(|t| overlaps(&e.range, &t.range))) {
+                continue; // waits for the next round
+            }
+            edits.extend(f.edits.iter().cloned());
+            taken.push(d);
+        }
+        // file changes
+        let mut files_changed = false;
+        for d in &taken {
+            for fc in &d.fix.as_ref().unwrap().files {
+                if !out.files.iter().any(|x| x.path == fc.path) {
+                    out.files.push(fc.clone());
+                    files_changed = true;
+                }
+            }
+        }
+        if edits.is_empty() {
+            if files_changed {
+                for d in &taken {
+                    out.applied.push(Applied { code: d.code, message: d.message.clone(), line: file.line_col(d.range.start).0 });
+                }
+            }
+            settled = true;
+            break;
+        }
+        let new_text = splice(&file.text, &edits);
+        match syntax::parse(&new_text) {
+            Ok(new_file) => {
+                for d in &taken {
+                    out.applied.push(Applied { code: d.code, message: d.message.clone(), line: file.line_col(d.range.start).0 });
+                }
+                file = new_file;
+            }
+            _ => {
+                // Roll back; apply the fixes one at a time and keep those that parse.
+                let mut cur = file.clone();
+                for d in &taken {
+                    let f = d.fix.as_ref().unwrap();
+                    let t = splice(&cur.text, &f.edits);
+                    match syntax::parse(&t) {
+                        Ok(nf) => {
+                            out.applied.push(Applied { code: d.code, message: d.message.clone(), line: cur.line_col(d.range.start).0 });
+                            cur = nf;
+                            break; // offsets of the other fixes are stale: next round
+                        }
+                        Err(e) => {
+                            out.problems.push(format!(
+                                "bug: the fix of {} at line {} would make the file unparseable ({e}); not applied",
+                                d.code,
+                                cur.line_col(d.range.start).0
+                            ));
+                            refused.insert((d.code, d.message.clone()));
+                        }
+                    }
+                }
+                file = cur;
+            }
+        }
+        diags = check(&file, rules, build);
+    }
+    if !settled {
+        out.problems.push(format!("bug: fixes did not settle after {} rounds; the last round's text is kept", opts.max_rounds));
+    }
+    out.output = file.text.clone();
+    out.remaining = check(&file, rules, build);
+    Ok(out)
+}
+
+/// Runs every rule over a parsed file, honouring suppression comments.
+pub fn check(file: &Dockerfile, rules: &[&dyn Rule], build: &BuildContext) -> Vec<Diagnostic> {
+    let model = Model::new(file);
+    let cx = Context::new(file, &model, build);
+    let mut out = Vec::new();
+    for r in rules {
+        r.check(&cx, &mut out);
+    }
+    let sup = suppressions(file);
+    out.retain(|d| !is_suppressed(file, &sup, d));
+    out.sort_by(|a, b| (a.range.start, a.code).cmp(&(b.range.start, b.code)));
+    out
+}
+
+/// `# dopt: ignore` or `# dopt: ignore[DP101,DP102]` on the line before an instruction
+/// suppresses findings in that instruction; `# dopt: ignore-file[...]` anywhere, in the file.
+struct Suppression {
+    /// 1-based line the suppression applies to (0: the whole file).
+    line: usize,
+    codes: Option<Vec<String>>,
+}
+
+fn suppressions(file: &Dockerfile) -> Vec<Suppression> {
+    let mut out = Vec::new();
+    for it in &file.items {
+        if it.kind != syntax::ItemKind::Comment {
+            continue;
+        }
+        let t = file.text[it.range.clone()].trim();
+        let Some(rest) = t.strip_prefix('#').map(str::trim_start).and_then(|r| r.strip_prefix("dopt:")) else { continue };
+        let rest = rest.trim();
+        let (whole, rest) = if let Some(r) = rest.strip_prefix("ignore-file") {
+            (true, r)
+        } else if let Some(r) = rest.strip_prefix("ignore") {
+            (false, r)
+        } else {
+            continue;
+        };
+        let codes = rest.trim().strip_prefix('[').and_then(|r| r.split(']').next()).map(|c| c.split(',').map(|x| x.trim().to_string()).collect());
+        let line = if whole { 0 } else { file.line_col(it.range.end).0 };
+        out.push(Suppression { line, codes });
+    }
+    out
+}
+
+fn is_suppressed(file: &Dockerfile, sup: &[Suppression], d: &Diagnostic) -> bool {
+    if sup.is_empty() {
+        return false;
+    }
+    let line = file.line_col(d.range.start).0;
+    let ins_line = file.instructions.iter().find(|i| i.range.contains(&d.range.start)).map(|i| i.start_line).unwrap_or(line);
+    sup.iter().any(|s| (s.line == 0 || s.line == ins_line) && s.codes.as_ref().is_none_or(|c| c.iter().any(|x| x == d.code || x == d.name)))
+}
+
+/// Two edits conflict when their ranges overlap; an insertion conflicts with a range it falls
+/// strictly inside, and with another insertion at the same point (their order is unknown).
+fn overlaps(a: &Range<usize>, b: &Range<usize>) -> bool {
+    match (a.is_empty(), b.is_empty()) {
+        (true, true) => a.start == b.start,
+        (true, false) => b.start < a.start && a.start < b.end,
+        (false, true) => a.start < b.start && b.start < a.end,
+        (false, false) => a.start < b.end && b.start < a.end,
+    }
+}
+
+/// Applies non-overlapping edits to `text`.
+pub fn splice(text: &str, edits: &[Edit]) -> String {
+    let mut es: Vec<&Edit> = edits.iter().collect();
+    es.sort_by_key(|e| (e.range.start, e.range.end));
+    es.dedup();
+    let mut out = String::with_capacity(text.len() + 64);
+    let mut pos = 0;
+    for e in es {
+        if e.range.start < pos {
+            continue;
+        }
+        out.push_str(&text[pos..e.range.start]);
+        out.push_str(&e.content);
+        pos = e.range.end;
+    }
+    out.push_str(&text[pos..]);
+    out
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,68 @@
+use super::*;
+use crate::syntax::parse;
+
+/// A test rule: replaces every `RUN bad` with `RUN good` (safe), and offers an unsafe fix
+/// that breaks the file (an unterminated heredoc) on `RUN broken`.
+struct Toy;
+static TOY: RuleMeta = RuleMeta { code: "T001", name: "toy", summary: "", fix: FixKind::SafeOrUnsafe, hadolint: &[], docs: "" };
+impl Rule for Toy {
+    fn meta(&self) -> &'static RuleMeta {
+        &TOY
+    }
+    fn check(&self, cx: &Context, out: &mut Vec<Diagnostic>) {
+        for ins in &cx.file.instructions {
+            let a = ins.line.to_source(ins.node.args.start);
+            let b = ins.line.to_source_end(ins.node.args.end);
+            match ins.args_text() {
+                "bad" => out.push(cx.diag(&TOY, a..b, "bad", Some(Fix::safe(vec![Edit::replace(a..b, "good")])))),
+                "worse" => out.push(cx.diag(&TOY, a..b, "worse", Some(Fix::safe(vec![Edit::replace(a..b, "bad")])))),
+                "broken" => out.push(cx.diag(&TOY, a..b, "broken", Some(Fix::unsafe_(vec![Edit::replace(a..b, "<<EOF")])))),
+                _ => {}
+            }
+        }
+    }
+}
+
+#[test]
+fn fixes_reach_a_fixed_point() {
+    let ctx = BuildContext::default();
+    let out = run("FROM a\nRUN worse\n# keep me\nRUN bad\n", &[&Toy], &ctx, &Options::default()).unwrap();
+    assert_eq!(out.output, "FROM a\nRUN good\n# keep me\nRUN good\n");
+    assert_eq!(out.applied.len(), 3);
+    assert!(out.remaining.is_empty());
+    assert_eq!(out.diagnostics.len(), 2);
+}
+
+#[test]
+fn unsafe_fixes_wait_for_permission_and_broken_output_is_refused() {
+    let ctx = BuildContext::default();
+    let text = "FROM a\nRUN broken\nRUN bad\n";
+    let out = run(text, &[&Toy], &ctx, &Options::default()).unwrap();
+    assert_eq!(out.output, "FROM a\nRUN broken\nRUN good\n");
+    assert!(out.problems.is_empty());
+    let opts = Options { unsafe_fixes: true, ..Options::default() };
+    let out = run(text, &[&Toy], &ctx, &opts).unwrap();
+    assert_eq!(out.output, "FROM a\nRUN broken\nRUN good\n");
+    assert_eq!(out.problems.len(), 1, "{:?}", out.problems);
+    assert!(parse(&out.output).is_ok());
+}
+
+#[test]
+fn suppression_comments() {
+    let ctx = BuildContext::default();
+    let text = "FROM a\n# dopt: ignore[T001]\nRUN bad\nRUN bad\n# dopt: ignore[OTHER]\nRUN bad\n";
+    let out = run(text, &[&Toy], &ctx, &Options::default()).unwrap();
+    assert_eq!(out.output, "FROM a\n# dopt: ignore[T001]\nRUN bad\nRUN good\n# dopt: ignore[OTHER]\nRUN good\n");
+    let out = run("# dopt: ignore-file\nFROM a\nRUN bad\n", &[&Toy], &ctx, &Options::default()).unwrap();
+    assert!(out.diagnostics.is_empty());
+}
+
+#[test]
+fn overlapping_edits_wait() {
+    assert!(overlaps(&(1..5), &(4..6)));
+    assert!(!overlaps(&(1..4), &(4..6)));
+    assert!(overlaps(&(3..3), &(3..3)));
+    assert!(!overlaps(&(4..4), &(1..4)));
+    assert!(overlaps(&(2..2), &(1..4)));
+    assert_eq!(splice("abcdef", &[Edit::insert(3, "X"), Edit::replace(3..4, "D"), Edit::delete(0..1)]), "bcXDef");
+}

@@ -1,0 +1,13 @@
+//! dopt: rewrites Dockerfiles so they build smaller, safer, faster images.
+//!
+//! Data flows one way: `syntax` (lossless parse) → `model` (stages, ARGs, images, shell) →
+//! `transforms` (rules) → `engine` (fixes to a fixed point) → `output` (report, diff, write);
+//! `cli` sets the mode. Imports only go down that list.
+
+pub mod cli;
+pub mod engine;
+pub mod model;
+pub mod output;
+pub mod syntax;
+#[path = "../transforms/mod.rs"]
+pub mod transforms;
