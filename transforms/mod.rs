@@ -6,6 +6,7 @@
 
 use crate::engine::{Rule, RuleMeta};
 
+pub mod common;
 mod pip_no_cache_dir;
 
 /// Every rule, in pipeline order.

@@ -2,6 +2,7 @@
 use crate::engine::{Context, Diagnostic, Edit, Fix, FixKind, Rule, RuleMeta};
 use crate::model::shell::{Command, Word};
 use crate::syntax::Kind;
+use crate::transforms::common::{has_cache_mount, var_set_before};
 
 pub struct PipNoCacheDir;
 
@@ -52,7 +53,7 @@ impl Rule for PipNoCacheDir {
             if node.kind != Kind::Run || node.json {
                 continue;
             }
-            if has_cache_mount(node) || env_disables_cache(cx, i) {
+            if has_cache_mount(node, None) || var_set_before(cx, i, "PIP_NO_CACHE_DIR") {
                 continue;
             }
             for script in cx.scripts(i) {
@@ -106,36 +107,6 @@ fn is_pip(p: &str) -> bool {
 
 fn is_python(p: &str) -> bool {
     p == "python" || p.strip_prefix("python").is_some_and(|v| !v.is_empty() && v.chars().all(|c| c.is_ascii_digit() || c == '.'))
-}
-
-fn has_cache_mount(node: &crate::syntax::Node) -> bool {
-    node.flags.iter().any(|f| f.name() == "mount" && f.value().is_some_and(|v| v.split(',').any(|kv| kv == "type=cache")))
-}
-
-/// `PIP_NO_CACHE_DIR` set by ENV in the stage chain or ARG in the stage before instruction `i`.
-fn env_disables_cache(cx: &Context, i: usize) -> bool {
-    let Some(stage) = cx.model.stage_of(i) else { return false };
-    let mut chain = vec![stage.index];
-    let mut cur = stage.parent;
-    while let Some(p) = cur {
-        if chain.contains(&p) {
-            break;
-        }
-        chain.push(p);
-        cur = cx.model.stages[p].parent;
-    }
-    chain.iter().any(|&s| {
-        let st = &cx.model.stages[s];
-        let end = if s == stage.index { i } else { st.instructions.end };
-        cx.file.instructions[st.instructions.start..end].iter().any(|ins| {
-            let n = ins.effective();
-            match n.kind {
-                Kind::Env => n.values.iter().step_by(2).any(|k| k == "PIP_NO_CACHE_DIR"),
-                Kind::Arg => n.values.iter().any(|w| w.split('=').next() == Some("PIP_NO_CACHE_DIR")),
-                _ => false,
-            }
-        })
-    })
 }
 
 #[cfg(test)]
