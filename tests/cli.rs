@@ -1,0 +1,250 @@
+//! The command line as a user drives it: modes, exit codes, stdin, discovery, bad input.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn dopt() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_dopt"));
+    c.env_remove("NO_COLOR");
+    c
+}
+
+fn run_stdin(args: &[&str], input: &[u8]) -> Output {
+    let mut child = dopt().args(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn run_in(dir: &Path, args: &[&str]) -> Output {
+    dopt().args(args).current_dir(dir).output().unwrap()
+}
+
+fn s(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// A fresh directory for one test.
+fn tempdir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("dopt-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+const NAIVE: &str = "FROM python:3.11\nRUN pip install flask\n";
+
+#[test]
+fn write_stdin_adds_the_flag_and_a_second_run_changes_nothing() {
+    let o = run_stdin(&["--write", "-"], NAIVE.as_bytes());
+    assert_eq!(o.status.code(), Some(0), "{}", s(&o.stderr));
+    let out = s(&o.stdout);
+    assert_eq!(out, "FROM python:3.11\nRUN pip install --no-cache-dir flask\n");
+    let o2 = run_stdin(&["--write", "-"], out.as_bytes());
+    assert_eq!(s(&o2.stdout), out);
+}
+
+#[test]
+fn report_mode_exit_codes_and_format() {
+    let o = run_stdin(&["-", "--stdin-filename", "app/Dockerfile"], NAIVE.as_bytes());
+    assert_eq!(o.status.code(), Some(1));
+    let out = s(&o.stdout);
+    assert!(out.starts_with("app/Dockerfile:2:5: DP101 "), "{out}");
+    assert!(out.contains("[*]"), "{out}");
+    assert!(out.contains("Found 1 finding in 1 file; 1 fixable with --write."), "{out}");
+    let o = run_stdin(&["-"], b"FROM python:3.11\nRUN pip install --no-cache-dir flask\n");
+    assert_eq!(o.status.code(), Some(0));
+    let o = run_stdin(&["-", "--quiet"], NAIVE.as_bytes());
+    assert_eq!(s(&o.stdout).lines().count(), 1);
+}
+
+#[test]
+fn json_report() {
+    let o = run_stdin(&["-", "--format", "json"], NAIVE.as_bytes());
+    assert_eq!(o.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v[0]["code"], "DP101");
+    assert_eq!(v[0]["line"], 2);
+    assert_eq!(v[0]["fix"], "safe");
+}
+
+#[test]
+fn check_mode() {
+    let o = run_stdin(&["--check", "-"], NAIVE.as_bytes());
+    assert_eq!(o.status.code(), Some(1));
+    assert!(s(&o.stdout).contains("would rewrite -"));
+    let o = run_stdin(&["--check", "-"], b"FROM scratch\n");
+    assert_eq!(o.status.code(), Some(0));
+}
+
+#[test]
+fn select_and_ignore() {
+    let o = run_stdin(&["-", "--ignore", "DP101"], NAIVE.as_bytes());
+    assert_eq!(o.status.code(), Some(0), "{}", s(&o.stdout));
+    let o = run_stdin(&["-", "--select", "pip-no-cache-dir"], NAIVE.as_bytes());
+    assert_eq!(o.status.code(), Some(1));
+    let o = run_stdin(&["-", "--select", "NOPE9"], NAIVE.as_bytes());
+    assert_eq!(o.status.code(), Some(2));
+    assert!(s(&o.stderr).contains("unknown rule"));
+}
+
+#[test]
+fn color() {
+    let o = run_stdin(&["-", "--color", "always"], NAIVE.as_bytes());
+    assert!(s(&o.stdout).contains("\x1b["));
+    let o = run_stdin(&["-", "--color", "never"], NAIVE.as_bytes());
+    assert!(!s(&o.stdout).contains("\x1b["));
+    let o = run_stdin(&["-"], NAIVE.as_bytes()); // not a terminal
+    assert!(!s(&o.stdout).contains("\x1b["));
+}
+
+#[test]
+fn diff_applies_with_git_apply_and_patch() {
+    let d = tempdir("diff");
+    std::fs::create_dir_all(d.join("svc")).unwrap();
+    let original = "FROM python:3.11\r\n# keep\r\nRUN pip install \\\r\n    flask\r\n";
+    std::fs::write(d.join("svc/Dockerfile"), original).unwrap();
+    let o = run_in(&d, &["--diff", "svc/Dockerfile"]);
+    assert_eq!(o.status.code(), Some(1), "{}", s(&o.stderr));
+    let patch = s(&o.stdout);
+    assert!(patch.starts_with("--- a/svc/Dockerfile\n+++ b/svc/Dockerfile\n"), "{patch}");
+    let expected = "FROM python:3.11\r\n# keep\r\nRUN pip install --no-cache-dir \\\r\n    flask\r\n";
+    // git apply
+    let pf = d.join("fix.patch");
+    std::fs::write(&pf, &patch).unwrap();
+    let g = Command::new("git").args(["apply", "--unsafe-paths", "-p1"]).arg(&pf).current_dir(&d).output().unwrap();
+    assert!(g.status.success(), "git apply: {}", s(&g.stderr));
+    assert_eq!(std::fs::read_to_string(d.join("svc/Dockerfile")).unwrap(), expected);
+    // patch -p1 (where the patch tool is installed)
+    std::fs::write(d.join("svc/Dockerfile"), original).unwrap();
+    if let Ok(p) = Command::new("patch").args(["-p1", "-i"]).arg(&pf).current_dir(&d).output() {
+        assert!(p.status.success(), "patch: {}", s(&p.stdout));
+        assert_eq!(std::fs::read_to_string(d.join("svc/Dockerfile")).unwrap(), expected);
+    }
+    // nothing to do: empty diff, exit 0
+    let o = run_in(&d, &["--diff", "svc/Dockerfile"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(o.stdout.is_empty());
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn write_in_place_keeps_permissions_and_skips_unchanged_files() {
+    let d = tempdir("write");
+    let f = d.join("Dockerfile");
+    std::fs::write(&f, NAIVE).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    let clean = d.join("clean.Dockerfile");
+    std::fs::write(&clean, "FROM scratch\n").unwrap();
+    let before = std::fs::metadata(&clean).unwrap().modified().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let o = run_in(&d, &["--write", "."]);
+    assert_eq!(o.status.code(), Some(0), "{}", s(&o.stderr));
+    assert!(s(&o.stderr).contains("Fixed 1 finding in 1 file (2 files checked)."), "{}", s(&o.stderr));
+    assert_eq!(std::fs::read_to_string(&f).unwrap(), "FROM python:3.11\nRUN pip install --no-cache-dir flask\n");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&f).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+    assert_eq!(std::fs::metadata(&clean).unwrap().modified().unwrap(), before);
+    let names: Vec<_> = std::fs::read_dir(&d).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    assert_eq!(names.len(), 2, "temp files left: {names:?}");
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn directory_discovery() {
+    let d = tempdir("discover");
+    for p in ["Dockerfile", "a/Containerfile", "b/api.Dockerfile", "b/x.dockerfile", "c/Dockerfile.prod", "c/Containerfile.dev", "node_modules/Dockerfile", "target/Dockerfile", "vendor/Dockerfile", ".git/Dockerfile", "ignored/Dockerfile", "c/notes.txt", "c/build.ignored.Dockerfile"] {
+        let f = d.join(p);
+        std::fs::create_dir_all(f.parent().unwrap()).unwrap();
+        std::fs::write(&f, NAIVE).unwrap();
+    }
+    std::fs::write(d.join(".gitignore"), "ignored/\n*.ignored.Dockerfile\n").unwrap();
+    let o = run_in(&d, &["--quiet", "."]);
+    let mut files: Vec<String> = s(&o.stdout).lines().map(|l| l.split(':').next().unwrap().to_string()).collect();
+    files.sort();
+    assert_eq!(files, vec!["./Dockerfile", "./a/Containerfile", "./b/api.Dockerfile", "./b/x.dockerfile", "./c/Containerfile.dev", "./c/Dockerfile.prod"]);
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn bad_input_gets_exit_2_and_one_line_each_while_the_rest_goes_on() {
+    let d = tempdir("bad");
+    std::fs::write(d.join("binary.Dockerfile"), b"FROM a\n\0\x01\x02").unwrap();
+    std::fs::write(d.join("latin1.Dockerfile"), b"FROM a\nLABEL x=\xe9\n").unwrap();
+    std::fs::write(d.join("heredoc.Dockerfile"), "FROM a\nRUN <<EOF\necho\n").unwrap();
+    std::fs::write(d.join("escape.Dockerfile"), "# escape=x\nFROM a\n").unwrap();
+    std::fs::write(d.join("big.Dockerfile"), format!("FROM a\n{}", "# pad\n".repeat(300_000))).unwrap();
+    std::fs::write(d.join("good.Dockerfile"), NAIVE).unwrap();
+    let o = run_in(&d, &["."]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = s(&o.stderr);
+    assert!(err.contains("binary.Dockerfile: binary file"), "{err}");
+    assert!(err.contains("latin1.Dockerfile: not UTF-8"), "{err}");
+    assert!(err.contains("heredoc.Dockerfile: BuildKit would refuse this file: line 2: unterminated heredoc"), "{err}");
+    assert!(err.contains("escape.Dockerfile: BuildKit would refuse this file: line 1: invalid escape token"), "{err}");
+    assert!(err.contains("big.Dockerfile: file is 1800007 bytes, over the limit of 1048576"), "{err}");
+    assert_eq!(err.lines().count(), 5, "{err}");
+    assert!(s(&o.stdout).contains("good.Dockerfile:2:5: DP101"), "the good file is still checked");
+    // a higher limit lets the big file through
+    let o = run_in(&d, &["--max-file-size", "4000000", "big.Dockerfile"]);
+    assert_eq!(o.status.code(), Some(0), "{}", s(&o.stderr));
+    // --write leaves refused files untouched
+    let o = run_in(&d, &["--write", "heredoc.Dockerfile", "good.Dockerfile"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(std::fs::read_to_string(d.join("heredoc.Dockerfile")).unwrap(), "FROM a\nRUN <<EOF\necho\n");
+    assert!(std::fs::read_to_string(d.join("good.Dockerfile")).unwrap().contains("--no-cache-dir"));
+    // a path that does not exist
+    let o = run_in(&d, &["missing/Dockerfile"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(s(&o.stderr).contains("missing/Dockerfile: No such file or directory"), "{}", s(&o.stderr));
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[cfg(unix)]
+#[test]
+fn directory_loop_is_reported() {
+    let d = tempdir("loop");
+    std::fs::create_dir_all(d.join("a")).unwrap();
+    std::fs::write(d.join("a/Dockerfile"), NAIVE).unwrap();
+    std::os::unix::fs::symlink("..", d.join("a/up")).unwrap();
+    let o = run_in(&d, &["."]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(s(&o.stderr).contains("directory loop"), "{}", s(&o.stderr));
+    assert!(s(&o.stdout).contains("a/Dockerfile:2:5: DP101"));
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn rules_and_explain() {
+    let o = dopt().arg("rules").output().unwrap();
+    assert_eq!(o.status.code(), Some(0));
+    let out = s(&o.stdout);
+    for m in dopt::transforms::metas() {
+        assert!(out.contains(m.code) && out.contains(m.name), "{} missing from `dopt rules`", m.code);
+    }
+    let o = dopt().args(["explain", "DP101"]).output().unwrap();
+    assert!(s(&o.stdout).contains("## Fix safety"));
+    let o = dopt().args(["explain", "nope"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn parse_json_matches_the_contract() {
+    let o = run_stdin(&["parse", "--json", "-"], b"FROM a AS b\nRUN --mount=type=cache,target=/x <<EOF\nhi\nEOF\n");
+    assert_eq!(o.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v[0]["cmd"], "from");
+    assert_eq!(v[0]["value"], serde_json::json!(["a", "AS", "b"]));
+    assert_eq!(v[1]["flags"], serde_json::json!(["--mount=type=cache,target=/x"]));
+    assert_eq!(v[1]["heredocs"], serde_json::json!([{"name": "EOF", "content": "hi\n"}]));
+    assert_eq!((v[1]["start_line"].as_u64(), v[1]["end_line"].as_u64()), (Some(2), Some(4)));
+    let o = run_stdin(&["parse", "--json", "-"], b"CMD [1]\n");
+    assert_eq!(o.status.code(), Some(2));
+}
