@@ -462,7 +462,8 @@ fn is_comment_line(s: &str) -> bool {
     s.trim_start().starts_with('#')
 }
 
-/// Parses a Dockerfile. The text must be UTF-8 (the caller checks bytes).
+/// Parses a Dockerfile. The text must be UTF-8 (the caller checks bytes). Like BuildKit, it
+/// refuses a file with no instructions.
 pub fn parse(text: &str) -> Result<Dockerfile, ParseError> {
     let bom = if text.starts_with('\u{feff}') { 3 } else { 0 };
     let mut lines = Lines { text, pos: 0 };
@@ -551,6 +552,9 @@ pub fn parse(text: &str) -> Result<Dockerfile, ParseError> {
         items.push(Item { kind: ItemKind::Instruction(idx), range: l.start..end });
     }
 
+    if instructions.is_empty() {
+        return Err(ParseError { message: "file with no instructions".into(), line: line_no.max(1) });
+    }
     let mut line_starts = vec![0];
     for (i, b) in text.bytes().enumerate() {
         if b == b'\n' && i + 1 <= text.len() {
@@ -577,7 +581,7 @@ fn can_contain_heredoc(node: &Node) -> bool {
 
 /// BuildKit's `heredocsFromLine`: the heredocs the logical line opens, in order.
 fn heredocs_from_line(line: &str) -> Result<Vec<(String, bool)>, String> {
-    let raw = shlex::Lex { raw_quotes: true, raw_escapes: true, skip_unset: false };
+    let raw = shlex::Lex { raw_quotes: true, raw_escapes: true, skip_unset: true };
     let words = raw.process_words(line).unwrap_or_default();
     let mut out = Vec::new();
     for w in words {

@@ -257,7 +257,7 @@ impl Scanner<'_> {
 mod tests {
     use super::*;
 
-    const RAW: Lex = Lex { raw_quotes: true, raw_escapes: true, skip_unset: false };
+    const RAW: Lex = Lex { raw_quotes: true, raw_escapes: true, skip_unset: true };
     const PLAIN: Lex = Lex { raw_quotes: false, raw_escapes: false, skip_unset: true };
 
     #[test]

@@ -182,3 +182,18 @@ fn line_col() {
     assert_eq!(d.line_col(7), (2, 1));
     assert_eq!(d.line_col(d.text.find(" b").unwrap()), (2, 6));
 }
+
+#[test]
+fn empty_files_are_refused_like_buildkit() {
+    for s in ["", "\u{feff}", "# c\n", "\n  \n", "# escape=`\n"] {
+        assert_eq!(parse(s).unwrap_err().message, "file with no instructions", "{s:?}");
+    }
+}
+
+#[test]
+fn variables_do_not_open_heredocs() {
+    let d = p("RUN ${x:-<<EOF}\nhi\nEOF\n");
+    assert_eq!(d.instructions.len(), 3);
+    let d = p("RUN <<EOF$x\nhi\nEOF$x\n");
+    assert_eq!(d.instructions[0].heredocs[0].name, "EOF$x");
+}
