@@ -28,6 +28,7 @@ pub struct Cli {
     pub command: Option<Cmd>,
 
     /// Dockerfiles or directories to search (recursively); `-` reads stdin. Default: `.`
+    #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
 
     /// Print a unified diff of the fixes instead of the findings (exit 1 when not empty).

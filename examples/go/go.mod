@@ -1,0 +1,3 @@
+module example.com/dopt-go-example
+
+go 1.19
