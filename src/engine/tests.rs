@@ -66,3 +66,29 @@ fn overlapping_edits_wait() {
     assert!(overlaps(&(2..2), &(1..4)));
     assert_eq!(splice("abcdef", &[Edit::insert(3, "X"), Edit::replace(3..4, "D"), Edit::delete(0..1)]), "bcXDef");
 }
+
+/// A rule whose fix creates a second file beside the Dockerfile.
+struct Creates;
+static CREATES: RuleMeta = RuleMeta { code: "T002", name: "creates", summary: "", fix: FixKind::Safe, hadolint: &[], docs: "" };
+impl Rule for Creates {
+    fn meta(&self) -> &'static RuleMeta {
+        &CREATES
+    }
+    fn check(&self, cx: &Context, out: &mut Vec<Diagnostic>) {
+        if !cx.build.exists(".dockerignore") && !cx.file.text.contains("# done") {
+            let fix = Fix { applicability: Applicability::Safe, edits: vec![], files: vec![FileChange { path: ".dockerignore".into(), before: None, after: ".git\n".into() }] };
+            out.push(cx.diag(&CREATES, 0..0, "no .dockerignore", Some(fix)));
+        }
+    }
+}
+
+#[test]
+fn fixes_can_create_a_second_file() {
+    let ctx = BuildContext::default();
+    let out = run("FROM a\n", &[&Creates], &ctx, &Options::default()).unwrap();
+    assert_eq!(out.output, "FROM a\n");
+    assert_eq!(out.files.len(), 1);
+    assert_eq!(out.files[0].path, ".dockerignore");
+    assert!(out.changed());
+    assert_eq!(out.applied.len(), 1);
+}

@@ -144,6 +144,18 @@ impl Model {
         self.stages.iter().find(|s| s.instructions.contains(&instruction))
     }
 
+    /// The bytes of stage `index` in the file, for a fix that replaces a whole stage: from the
+    /// comment block directly above its FROM (no blank line between) to the start of the next
+    /// stage's own comment block, or the end of the file.
+    pub fn stage_range(&self, file: &Dockerfile, index: usize) -> std::ops::Range<usize> {
+        let start = leading_comments_start(file, self.stages[index].from);
+        let end = match self.stages.get(index + 1) {
+            Some(next) => leading_comments_start(file, next.from),
+            None => file.text.len(),
+        };
+        start..end
+    }
+
     pub fn final_stage(&self) -> Option<&Stage> {
         self.stages.last()
     }
@@ -162,6 +174,20 @@ impl Model {
         }
         out
     }
+}
+
+/// Where the comment lines directly above instruction `i` begin (its own start when none).
+fn leading_comments_start(file: &Dockerfile, i: usize) -> usize {
+    let ins_start = file.instructions[i].range.start;
+    let Some(pos) = file.items.iter().position(|it| it.range.start == ins_start) else { return ins_start };
+    let mut start = ins_start;
+    for it in file.items[..pos].iter().rev() {
+        match it.kind {
+            crate::syntax::ItemKind::Comment => start = it.range.start,
+            _ => break,
+        }
+    }
+    start
 }
 
 /// Removes one level of matching quotes.
@@ -241,6 +267,19 @@ mod tests {
         assert_eq!(m.stages[2].platform.as_deref(), Some("linux/amd64"));
         assert_eq!(m.final_chain(), vec![2]);
         assert_eq!(m.stage_of(4).unwrap().index, 0);
+    }
+
+    #[test]
+    fn stage_ranges_carry_their_comments() {
+        let t = "# syntax=docker/dockerfile:1\nFROM a AS build\nRUN make\n\n# the runtime\n# image\nFROM b\nCOPY --from=build /x /x\n";
+        let d = parse(t).unwrap();
+        let m = Model::new(&d);
+        let r0 = m.stage_range(&d, 0);
+        let r1 = m.stage_range(&d, 1);
+        assert_eq!(&t[r0.clone()], "FROM a AS build\nRUN make\n\n");
+        assert_eq!(&t[r1], "# the runtime\n# image\nFROM b\nCOPY --from=build /x /x\n");
+        let replaced = crate::engine::splice(t, &[crate::engine::Edit::replace(r0, "FROM c AS build\n")]);
+        assert_eq!(replaced, "# syntax=docker/dockerfile:1\nFROM c AS build\n# the runtime\n# image\nFROM b\nCOPY --from=build /x /x\n");
     }
 
     #[test]
