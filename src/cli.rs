@@ -5,6 +5,10 @@ use std::path::{Path, PathBuf};
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::config::Config;
 use crate::engine::{self, Applicability, Options, Rule};
 use crate::model::context::BuildContext;
 use crate::output::{diff, parse_json, report, write};
@@ -75,6 +79,15 @@ pub struct Cli {
     #[arg(long, value_name = "DIR")]
     pub context: Option<PathBuf>,
 
+    /// A preset (`default`, `glibc`, `distroless`) or the path of a preset file; skips the search
+    /// for `dopt.toml`.
+    #[arg(long, value_name = "NAME|PATH", conflicts_with = "config")]
+    pub preset: Option<String>,
+
+    /// The configuration file to use instead of the `dopt.toml` found upward from each Dockerfile.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
     /// Refuse files larger than this many bytes.
     #[arg(long, value_name = "BYTES", default_value_t = 1 << 20)]
     pub max_file_size: u64,
@@ -92,6 +105,8 @@ pub enum Cmd {
     },
     /// List every rule: code, name, fix safety, hadolint codes, summary.
     Rules,
+    /// List the presets compiled into dopt, with their base-image mappings.
+    Presets,
     /// Print a rule's documentation.
     Explain {
         /// A rule code (`DP101`) or name (`pip-no-cache-dir`).
@@ -117,11 +132,22 @@ pub fn main_with(cli: Cli) -> i32 {
     match &cli.command {
         Some(Cmd::Parse { json, file }) => return cmd_parse(&cli, file, *json),
         Some(Cmd::Rules) => return cmd_rules(),
+        Some(Cmd::Presets) => return cmd_presets(),
         Some(Cmd::Explain { rule }) => return cmd_explain(rule),
         None => {}
     }
-    let rules = match select_rules(&cli.select, &cli.ignore) {
-        Ok(r) => r,
+    // Check --select/--ignore and an explicit preset or config once, up front.
+    if let Err(e) = select_rules(&cli.select, &cli.ignore) {
+        eprintln!("dopt: {e}");
+        return EXIT_ERROR;
+    }
+    let fixed_config = match (&cli.config, &cli.preset) {
+        (Some(f), _) => Some(Config::file(f)),
+        (None, Some(p)) => Some(Config::preset_or_file(p)),
+        (None, None) => None,
+    };
+    let fixed_config = match fixed_config.transpose() {
+        Ok(c) => c.map(Arc::new),
         Err(e) => {
             eprintln!("dopt: {e}");
             return EXIT_ERROR;
@@ -132,7 +158,7 @@ pub fn main_with(cli: Cli) -> i32 {
         Color::Never => false,
         Color::Auto => std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stdout().is_terminal(),
     });
-    let mut run = Run { cli: &cli, rules, paint, exit: EXIT_OK, findings: 0, fixable: 0, unsafe_fixable: 0, changed: 0, fixed: 0, files: 0, json: Vec::new() };
+    let mut run = Run { cli: &cli, fixed_config, configs: HashMap::new(), paint, exit: EXIT_OK, findings: 0, fixable: 0, unsafe_fixable: 0, changed: 0, fixed: 0, files: 0, json: Vec::new() };
     let paths = if cli.paths.is_empty() { vec![PathBuf::from(".")] } else { cli.paths.clone() };
     let mut targets = Vec::new();
     for p in &paths {
@@ -168,7 +194,10 @@ enum Target {
 
 struct Run<'a> {
     cli: &'a Cli,
-    rules: Vec<&'static dyn Rule>,
+    /// `--config` or `--preset`, when given.
+    fixed_config: Option<Arc<Config>>,
+    /// Configurations found upward from Dockerfiles, by directory.
+    configs: HashMap<PathBuf, Result<(Arc<Config>, Vec<&'static dyn Rule>), String>>,
     paint: report::Paint,
     exit: i32,
     findings: usize,
@@ -181,6 +210,32 @@ struct Run<'a> {
 }
 
 impl Run<'_> {
+    /// The configuration and rules for a Dockerfile in `dir`: `--config`/`--preset`, else the
+    /// nearest `dopt.toml` above it, else the default preset; then `--select`/`--ignore`.
+    fn config_for(&mut self, dir: Option<&Path>) -> Result<(Arc<Config>, Vec<&'static dyn Rule>), String> {
+        let cli = self.cli;
+        let key = dir.map(Path::to_path_buf).unwrap_or_default();
+        if let Some(r) = self.configs.get(&key) {
+            return r.clone();
+        }
+        let config = match &self.fixed_config {
+            Some(c) => Ok(c.clone()),
+            None => match dir.and_then(crate::config::find_config) {
+                Some(p) => Config::file(&p).map(Arc::new),
+                None => Ok(Arc::new(Config::default_ref().clone())),
+            },
+        };
+        let r = config.and_then(|c| {
+            let select = if cli.select.is_empty() { c.select.clone() } else { cli.select.clone() };
+            let mut ignore = c.ignore.clone();
+            ignore.extend(cli.ignore.iter().cloned());
+            let rules = select_rules(&select, &ignore).map_err(|e| format!("{}: {e}", c.source))?;
+            Ok((c, rules))
+        });
+        self.configs.insert(key, r.clone());
+        r
+    }
+
     fn fail(&mut self, name: &str, msg: &str) {
         eprintln!("dopt: {name}: {msg}");
         self.exit = self.exit.max(EXIT_ERROR);
@@ -226,9 +281,13 @@ impl Run<'_> {
         };
         self.files += 1;
         let ctx = BuildContext::new(cli.context.clone().or(ctx_dir));
+        let (config, rules) = match self.config_for(ctx.dir()) {
+            Ok(c) => c,
+            Err(e) => return self.fail(&name, &e),
+        };
         let fix = cli.diff || cli.write || cli.check;
-        let opts = Options { unsafe_fixes: cli.unsafe_fixes, fix, ..Options::default() };
-        let out = match engine::run(text, &self.rules, &ctx, &opts) {
+        let opts = Options { unsafe_fixes: cli.unsafe_fixes, fix, config, ..Options::default() };
+        let out = match engine::run(text, &rules, &ctx, &opts) {
             Ok(o) => o,
             Err(e) => return self.fail(&name, &format!("BuildKit would refuse this file: {e}")),
         };
@@ -521,6 +580,39 @@ fn cmd_rules() -> i32 {
     println!("{:<6} {:<28} {:<12} {:<18} summary", "code", "name", "fix", "hadolint");
     for m in transforms::metas() {
         println!("{:<6} {:<28} {:<12} {:<18} {}", m.code, m.name, m.fix.label(), m.hadolint.join(","), m.summary);
+    }
+    EXIT_OK
+}
+
+fn cmd_presets() -> i32 {
+    for (name, _) in crate::config::PRESETS {
+        match Config::preset(name) {
+            Ok(c) => {
+                println!("{name}: {}", c.description);
+                for m in &c.images {
+                    let to = match &m.to_image {
+                        Some(r) => format!("{r}:{}", m.to),
+                        None => format!("{}:{}", m.image, m.to),
+                    };
+                    let mut cond = Vec::new();
+                    if !m.when.is_empty() {
+                        cond.push(format!("when {}", m.when.join(", ")));
+                    }
+                    if !m.unless.is_empty() {
+                        cond.push(format!("unless {}", m.unless.join(", ")));
+                    }
+                    if m.unsafe_ {
+                        cond.push("unsafe".into());
+                    }
+                    let cond = if cond.is_empty() { String::new() } else { format!("  ({})", cond.join("; ")) };
+                    println!("  {}:{}  ->  {to}{cond}", m.image, m.tag.as_str());
+                }
+            }
+            Err(e) => {
+                eprintln!("dopt: {e}");
+                return EXIT_ERROR;
+            }
+        }
     }
     EXIT_OK
 }

@@ -5,6 +5,7 @@
 //! `cli` sets the mode. Imports only go down that list.
 
 pub mod cli;
+pub mod config;
 pub mod engine;
 pub mod model;
 pub mod output;

@@ -42,8 +42,13 @@ fn doc() -> impl Strategy<Value = String> {
     })
 }
 
+/// 512 cases by default; `PROPTEST_CASES` asks for more.
+fn cases() -> u32 {
+    std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(512)
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(), ..ProptestConfig::default() })]
 
     #[test]
     fn any_text_round_trips(s in "\\PC{0,200}|[\\x00-\\x7f]{0,200}") {

@@ -8,10 +8,12 @@ use crate::engine::{Rule, RuleMeta};
 
 pub mod common;
 mod pip_no_cache_dir;
+mod pin_base_image;
+mod slim_base_image;
 
 /// Every rule, in pipeline order.
 pub fn all() -> Vec<&'static dyn Rule> {
-    vec![&pip_no_cache_dir::PipNoCacheDir]
+    vec![&pip_no_cache_dir::PipNoCacheDir, &slim_base_image::SlimBaseImage, &pin_base_image::PinBaseImage]
 }
 
 /// A rule by code (`DP101`) or name (`pip-no-cache-dir`), case-insensitive for codes.

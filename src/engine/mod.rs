@@ -9,6 +9,9 @@
 pub mod style;
 
 use std::collections::HashSet;
+use std::sync::Arc;
+
+use crate::config::Config;
 use std::ops::Range;
 
 use crate::model::context::BuildContext;
@@ -143,14 +146,20 @@ pub struct Context<'a> {
     pub file: &'a Dockerfile,
     pub model: &'a Model,
     pub build: &'a BuildContext,
+    /// The preset or configuration in force (base-image mappings).
+    pub config: &'a Config,
     pub style: Style,
     scripts: Vec<std::sync::OnceLock<Vec<Script>>>,
 }
 
 impl<'a> Context<'a> {
     pub fn new(file: &'a Dockerfile, model: &'a Model, build: &'a BuildContext) -> Context<'a> {
+        Context::with_config(file, model, build, Config::default_ref())
+    }
+
+    pub fn with_config(file: &'a Dockerfile, model: &'a Model, build: &'a BuildContext, config: &'a Config) -> Context<'a> {
         let scripts = (0..file.instructions.len()).map(|_| std::sync::OnceLock::new()).collect();
-        Context { file, model, build, style: Style::of(file), scripts }
+        Context { file, model, build, config, style: Style::of(file), scripts }
     }
 
     /// The shell scripts of instruction `i` (empty unless it is a RUN in shell form).
@@ -171,11 +180,13 @@ pub struct Options {
     /// Apply fixes at all (false: only report).
     pub fix: bool,
     pub max_rounds: usize,
+    /// The preset or configuration file in force.
+    pub config: Arc<Config>,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { unsafe_fixes: false, fix: true, max_rounds: 12 }
+        Options { unsafe_fixes: false, fix: true, max_rounds: 12, config: Arc::new(Config::default_ref().clone()) }
     }
 }
 
@@ -224,7 +235,7 @@ fn is_allowed(f: &Fix, opts: &Options) -> bool {
 /// Runs `rules` over `text` and, when `opts.fix`, applies their fixes to a fixed point.
 pub fn run(text: &str, rules: &[&dyn Rule], build: &BuildContext, opts: &Options) -> Result<Outcome, ParseError> {
     let input = syntax::parse(text)?;
-    let diagnostics = check(&input, rules, build);
+    let diagnostics = check_with(&input, rules, build, &opts.config);
     let mut out = Outcome {
         input: input.clone(),
         diagnostics: diagnostics.clone(),
@@ -313,20 +324,25 @@ pub fn run(text: &str, rules: &[&dyn Rule], build: &BuildContext, opts: &Options
                 file = cur;
             }
         }
-        diags = check(&file, rules, build);
+        diags = check_with(&file, rules, build, &opts.config);
     }
     if !settled {
         out.problems.push(format!("bug: fixes did not settle after {} rounds; the last round's text is kept", opts.max_rounds));
     }
     out.output = file.text.clone();
-    out.remaining = check(&file, rules, build);
+    out.remaining = check_with(&file, rules, build, &opts.config);
     Ok(out)
 }
 
-/// Runs every rule over a parsed file, honouring suppression comments.
+/// Runs every rule over a parsed file under the default preset, honouring suppression comments.
 pub fn check(file: &Dockerfile, rules: &[&dyn Rule], build: &BuildContext) -> Vec<Diagnostic> {
+    check_with(file, rules, build, Config::default_ref())
+}
+
+/// Runs every rule over a parsed file under `config`, honouring suppression comments.
+pub fn check_with(file: &Dockerfile, rules: &[&dyn Rule], build: &BuildContext, config: &Config) -> Vec<Diagnostic> {
     let model = Model::new(file);
-    let cx = Context::new(file, &model, build);
+    let cx = Context::with_config(file, &model, build, config);
     let mut out = Vec::new();
     for r in rules {
         r.check(&cx, &mut out);

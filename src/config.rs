@@ -1,0 +1,271 @@
+//! Presets and configuration files.
+//!
+//! A preset (`presets/*.toml`, compiled into the binary) and a `dopt.toml` share one format:
+//!
+//! ```toml
+//! extends = "glibc"          # a preset name, or a path relative to this file
+//! description = "..."
+//! [rules]
+//! select = ["ALL"]           # codes, code prefixes or names
+//! ignore = ["DP201"]
+//! [[images]]                 # base-image mappings, first match wins
+//! id = "python-slim"
+//! image = "python"           # the repository (registry and `library/` prefixes are kept as written)
+//! tag = '^(\d+(?:\.\d+)*)$'  # a regex on the tag; its groups are `$1`, `$2`, ... in `to`
+//! to = "$1-slim-bookworm"    # the new tag
+//! to_image = "eclipse-temurin"   # optional: a new repository
+//! unless = ["native-addons"] # conditions under which the entry does not apply
+//! when = ["runs-jar-only"]   # conditions that must hold
+//! safety = "safe"            # "safe" (default) or "unsafe" (always needs --unsafe-fixes)
+//! note = "..."               # shown with the finding
+//! ```
+//! A configuration's mappings come before the ones it extends; an entry with the `id` of an
+//! inherited entry replaces it in place, and `disable = true` removes it. Unknown keys are
+//! errors that name the file, line and key.
+
+use std::path::{Path, PathBuf};
+
+use regex::Regex;
+use serde::Deserialize;
+
+/// The presets compiled into the binary: name, text.
+pub const PRESETS: &[(&str, &str)] = &[
+    ("default", include_str!("../presets/default.toml")),
+    ("glibc", include_str!("../presets/glibc.toml")),
+    ("distroless", include_str!("../presets/distroless.toml")),
+];
+
+/// Named conditions a mapping can test (see `transforms/slim_base_image.rs`).
+pub const CONDITIONS: &[&str] = &["native-addons", "build-tools", "runs-jar-only", "compiles", "context-unknown", "no-shell-needed"];
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    extends: Option<String>,
+    description: Option<String>,
+    rules: Option<RawRules>,
+    #[serde(default)]
+    images: Vec<RawImage>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRules {
+    select: Option<Vec<String>>,
+    #[serde(default)]
+    ignore: Vec<String>,
+}
+
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+struct RawImage {
+    id: Option<String>,
+    image: Option<String>,
+    tag: Option<String>,
+    to: Option<String>,
+    to_image: Option<String>,
+    #[serde(default)]
+    unless: Vec<String>,
+    #[serde(default)]
+    when: Vec<String>,
+    safety: Option<String>,
+    note: Option<String>,
+    #[serde(default)]
+    disable: bool,
+}
+
+/// A base-image mapping.
+#[derive(Debug, Clone)]
+pub struct ImageMapping {
+    pub id: Option<String>,
+    /// Repository short name (`python`).
+    pub image: String,
+    pub tag: Regex,
+    /// The new tag, with `$1`... from `tag`.
+    pub to: String,
+    pub to_image: Option<String>,
+    pub unless: Vec<String>,
+    pub when: Vec<String>,
+    /// Always unsafe.
+    pub unsafe_: bool,
+    pub note: Option<String>,
+}
+
+/// A resolved configuration: rule selection and the base-image mappings.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where it came from: `preset default`, or a file path.
+    pub source: String,
+    pub description: String,
+    pub select: Vec<String>,
+    pub ignore: Vec<String>,
+    pub images: Vec<ImageMapping>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config::default_ref().clone()
+    }
+}
+
+impl Config {
+    /// The default preset, loaded once.
+    pub fn default_ref() -> &'static Config {
+        static D: std::sync::OnceLock<Config> = std::sync::OnceLock::new();
+        D.get_or_init(|| Config::preset("default").expect("the default preset is valid"))
+    }
+
+    /// A compiled-in preset by name.
+    pub fn preset(name: &str) -> Result<Config, String> {
+        let text = PRESETS.iter().find(|(n, _)| *n == name).map(|(_, t)| *t).ok_or_else(|| {
+            format!("unknown preset `{name}` (known: {})", PRESETS.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", "))
+        })?;
+        load(text, &format!("preset {name}"), None, 0)
+    }
+
+    /// A preset name, or the path of a configuration file.
+    pub fn preset_or_file(spec: &str) -> Result<Config, String> {
+        let p = Path::new(spec);
+        if PRESETS.iter().any(|(n, _)| *n == spec) || (!p.exists() && !spec.contains(['/', '\\']) && !spec.ends_with(".toml")) {
+            return Config::preset(spec);
+        }
+        Config::file(p)
+    }
+
+    /// A configuration file (`dopt.toml`).
+    pub fn file(path: &Path) -> Result<Config, String> {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        load(&text, &path.display().to_string(), path.parent(), 0)
+    }
+}
+
+/// Finds `dopt.toml` in `dir` or the nearest directory above it.
+pub fn find_config(dir: &Path) -> Option<PathBuf> {
+    let mut cur = std::fs::canonicalize(dir).ok();
+    while let Some(d) = cur {
+        let p = d.join("dopt.toml");
+        if p.is_file() {
+            return Some(p);
+        }
+        cur = d.parent().map(Path::to_path_buf);
+    }
+    None
+}
+
+fn load(text: &str, source: &str, dir: Option<&Path>, depth: usize) -> Result<Config, String> {
+    if depth > 8 {
+        return Err(format!("{source}: `extends` goes more than 8 levels deep (a cycle?)"));
+    }
+    let raw: RawConfig = toml::from_str(text).map_err(|e| format!("{source}: {}", e.to_string().trim_end()))?;
+    let mut base = match &raw.extends {
+        Some(e) if PRESETS.iter().any(|(n, _)| n == e) => {
+            let t = PRESETS.iter().find(|(n, _)| n == e).unwrap().1;
+            load(t, &format!("preset {e}"), None, depth + 1)?
+        }
+        Some(e) => {
+            let p = dir.map(|d| d.join(e)).unwrap_or_else(|| PathBuf::from(e));
+            let t = std::fs::read_to_string(&p).map_err(|err| format!("{source}: extends `{e}`: {err}"))?;
+            load(&t, &p.display().to_string(), p.parent(), depth + 1)?
+        }
+        None => Config { source: String::new(), description: String::new(), select: vec!["ALL".into()], ignore: vec![], images: vec![] },
+    };
+    base.source = source.to_string();
+    if let Some(d) = raw.description {
+        base.description = d;
+    }
+    if let Some(r) = raw.rules {
+        if let Some(s) = r.select {
+            base.select = s;
+        }
+        base.ignore.extend(r.ignore);
+    }
+    let mut front = Vec::new();
+    for (n, im) in raw.images.into_iter().enumerate() {
+        let at = format!("{source}: images[{n}]");
+        if im.disable {
+            let id = im.id.ok_or_else(|| format!("{at}: `disable` needs the `id` of an inherited entry"))?;
+            let before = base.images.len();
+            base.images.retain(|m| m.id.as_deref() != Some(id.as_str()));
+            if base.images.len() == before {
+                return Err(format!("{at}: no inherited entry has id `{id}`"));
+            }
+            continue;
+        }
+        let m = mapping(im, &at)?;
+        match m.id.as_ref().and_then(|id| base.images.iter().position(|x| x.id.as_ref() == Some(id))) {
+            Some(i) => base.images[i] = m,
+            None => front.push(m),
+        }
+    }
+    front.append(&mut base.images);
+    base.images = front;
+    Ok(base)
+}
+
+fn mapping(im: RawImage, at: &str) -> Result<ImageMapping, String> {
+    let need = |v: Option<String>, k: &str| v.ok_or_else(|| format!("{at}: missing `{k}`"));
+    let tag = need(im.tag, "tag")?;
+    let tag = Regex::new(&tag).map_err(|e| format!("{at}: `tag` is not a valid regex: {e}"))?;
+    for c in im.unless.iter().chain(&im.when) {
+        if !CONDITIONS.contains(&c.as_str()) {
+            return Err(format!("{at}: unknown condition `{c}` (known: {})", CONDITIONS.join(", ")));
+        }
+    }
+    let unsafe_ = match im.safety.as_deref() {
+        None | Some("safe") => false,
+        Some("unsafe") => true,
+        Some(o) => return Err(format!("{at}: `safety` is \"safe\" or \"unsafe\", not {o:?}")),
+    };
+    Ok(ImageMapping {
+        id: im.id,
+        image: need(im.image, "image")?,
+        tag,
+        to: need(im.to, "to")?,
+        to_image: im.to_image,
+        unless: im.unless,
+        when: im.when,
+        unsafe_,
+        note: im.note,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn presets_load() {
+        for (n, _) in PRESETS {
+            let c = Config::preset(n).unwrap();
+            assert!(!c.images.is_empty(), "{n}");
+            assert!(!c.description.is_empty(), "{n}");
+        }
+    }
+
+    #[test]
+    fn unknown_keys_name_file_line_and_key() {
+        let e = load("[rules]\nselect = [\"ALL\"]\nbogus = 1\n", "x/dopt.toml", None, 0).unwrap_err();
+        assert!(e.starts_with("x/dopt.toml: "), "{e}");
+        assert!(e.contains("line 3"), "{e}");
+        assert!(e.contains("bogus"), "{e}");
+        let e = load("[[images]]\nimage = \"a\"\ntag = \".*\"\nto = \"b\"\nwhen = [\"sunny\"]\n", "f", None, 0).unwrap_err();
+        assert!(e.contains("unknown condition `sunny`"), "{e}");
+    }
+
+    #[test]
+    fn extends_overrides_and_disables() {
+        let c = load(
+            "extends = \"default\"\n[rules]\nignore = [\"DP101\"]\n[[images]]\nid = \"debian-slim\"\ndisable = true\n[[images]]\nimage = \"mine\"\ntag = \"^(.*)$\"\nto = \"$1-small\"\n",
+            "t",
+            None,
+            0,
+        )
+        .unwrap();
+        let d = Config::preset("default").unwrap();
+        assert_eq!(c.ignore, vec!["DP101"]);
+        assert_eq!(c.images[0].image, "mine");
+        assert_eq!(c.images.len(), d.images.len());
+        assert!(c.images.iter().all(|m| m.id.as_deref() != Some("debian-slim")));
+        assert!(load("extends = \"nope.toml\"\n", "t", None, 0).is_err());
+    }
+}
