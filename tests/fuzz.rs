@@ -71,3 +71,27 @@ proptest! {
         prop_assert_eq!(again.output, out.output);
     }
 }
+
+/// The generator must mostly produce files BuildKit accepts, or the properties above would
+/// say little about the fixes.
+#[test]
+fn the_generator_mostly_makes_valid_dockerfiles() {
+    use proptest::strategy::ValueTree;
+    let mut runner = proptest::test_runner::TestRunner::deterministic();
+    let strat = doc();
+    let (mut ok, mut changed) = (0, 0);
+    let rules = dopt::transforms::all();
+    let ctx = BuildContext::default();
+    let opts = Options { unsafe_fixes: true, ..Options::default() };
+    for _ in 0..1000 {
+        let s = strat.new_tree(&mut runner).unwrap().current();
+        if dopt::syntax::parse(&s).is_ok() {
+            ok += 1;
+            if engine::run(&s, &rules, &ctx, &opts).unwrap().output != s {
+                changed += 1;
+            }
+        }
+    }
+    assert!(ok >= 400, "only {ok} of 1000 generated files parse");
+    assert!(changed >= 100, "only {changed} of 1000 generated files were changed by the fixes");
+}

@@ -292,7 +292,7 @@ pub fn run(text: &str, rules: &[&dyn Rule], build: &BuildContext, opts: &Options
             break;
         }
         let new_text = splice(&file.text, &edits);
-        match syntax::parse(&new_text) {
+        match syntax::parse(&new_text).map_err(|e| e.to_string()).and_then(|nf| untouched_unchanged(&file, &nf, &edits).map(|_| nf)) {
             Ok(new_file) => {
                 for d in &taken {
                     out.applied.push(Applied { code: d.code, message: d.message.clone(), line: file.line_col(d.range.start).0 });
@@ -305,7 +305,7 @@ pub fn run(text: &str, rules: &[&dyn Rule], build: &BuildContext, opts: &Options
                 for d in &taken {
                     let f = d.fix.as_ref().unwrap();
                     let t = splice(&cur.text, &f.edits);
-                    match syntax::parse(&t) {
+                    match syntax::parse(&t).map_err(|e| e.to_string()).and_then(|nf| untouched_unchanged(&cur, &nf, &f.edits).map(|_| nf)) {
                         Ok(nf) => {
                             out.applied.push(Applied { code: d.code, message: d.message.clone(), line: cur.line_col(d.range.start).0 });
                             cur = nf;
@@ -313,7 +313,7 @@ pub fn run(text: &str, rules: &[&dyn Rule], build: &BuildContext, opts: &Options
                         }
                         Err(e) => {
                             out.problems.push(format!(
-                                "bug: the fix of {} at line {} would make the file unparseable ({e}); not applied",
+                                "bug: the fix of {} at line {} would break the file ({e}); not applied",
                                 d.code,
                                 cur.line_col(d.range.start).0
                             ));
@@ -332,6 +332,40 @@ pub fn run(text: &str, rules: &[&dyn Rule], build: &BuildContext, opts: &Options
     out.output = file.text.clone();
     out.remaining = check_with(&file, rules, build, &opts.config);
     Ok(out)
+}
+
+/// Checks that every instruction no edit touches reads the same after the edits (BuildKit's
+/// view of the file changes only where a fix meant it to).
+fn untouched_unchanged(old: &Dockerfile, new: &Dockerfile, edits: &[Edit]) -> Result<(), String> {
+    let mut es: Vec<&Edit> = edits.iter().collect();
+    es.sort_by_key(|e| (e.range.start, e.range.end));
+    let shift = |pos: usize| -> isize {
+        es.iter().filter(|e| e.range.end <= pos && !(e.range.is_empty() && e.range.start == pos)).map(|e| e.content.len() as isize - e.range.len() as isize).sum()
+    };
+    for ins in &old.instructions {
+        let r = &ins.range;
+        let start = (r.start as isize + shift(r.start)) as usize;
+        let found = new.instructions.iter().find(|n| n.range.start == start);
+        // an instruction whose start no edit reaches still starts there
+        let start_edited = es.iter().any(|e| e.range.start <= r.start && r.start <= e.range.end);
+        if found.is_none() && !start_edited {
+            return Err(format!("the instruction at line {} would no longer start where it did", ins.start_line));
+        }
+        let touched = es.iter().any(|e| e.range.start <= r.end && e.range.end >= r.start);
+        if touched {
+            continue;
+        }
+        let Some(n) = found else {
+            return Err(format!("the instruction at line {} is no longer there", ins.start_line));
+        };
+        let same = n.range.len() == r.len()
+            && n.node == ins.node
+            && n.heredocs.iter().map(|h| (&h.name, &h.content)).eq(ins.heredocs.iter().map(|h| (&h.name, &h.content)));
+        if !same {
+            return Err(format!("the instruction at line {} would read differently", ins.start_line));
+        }
+    }
+    Ok(())
 }
 
 /// Runs every rule over a parsed file under the default preset, honouring suppression comments.

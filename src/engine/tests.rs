@@ -17,6 +17,8 @@ impl Rule for Toy {
                 "bad" => out.push(cx.diag(&TOY, a..b, "bad", Some(Fix::safe(vec![Edit::replace(a..b, "good")])))),
                 "worse" => out.push(cx.diag(&TOY, a..b, "worse", Some(Fix::safe(vec![Edit::replace(a..b, "bad")])))),
                 "broken" => out.push(cx.diag(&TOY, a..b, "broken", Some(Fix::unsafe_(vec![Edit::replace(a..b, "<<EOF")])))),
+                // joins the next instruction into this one: parses, but changes another instruction
+                "joiner" => out.push(cx.diag(&TOY, a..b, "joiner", Some(Fix::unsafe_(vec![Edit::replace(a..b, "joined \\")])))),
                 _ => {}
             }
         }
@@ -91,4 +93,15 @@ fn fixes_can_create_a_second_file() {
     assert_eq!(out.files[0].path, ".dockerignore");
     assert!(out.changed());
     assert_eq!(out.applied.len(), 1);
+}
+
+#[test]
+fn a_fix_that_changes_an_instruction_it_does_not_touch_is_refused() {
+    let ctx = BuildContext::default();
+    let opts = Options { unsafe_fixes: true, ..Options::default() };
+    let text = "FROM a\nRUN joiner\nRUN bad\nRUN other\n";
+    let out = run(text, &[&Toy], &ctx, &opts).unwrap();
+    assert_eq!(out.output, "FROM a\nRUN joiner\nRUN good\nRUN other\n");
+    assert_eq!(out.problems.len(), 1, "{:?}", out.problems);
+    assert!(out.problems[0].contains("line 3"), "{:?}", out.problems);
 }
