@@ -44,8 +44,9 @@ RUN pip install --no-cache-dir -r requirements.txt
 
 ## How it decides
 The build context beside the Dockerfile is read: `requirements*.txt`, `pyproject.toml`,
-`Pipfile`, `Pipfile.lock`, `poetry.lock`, `package.json`, `pom.xml`, `build.gradle`. What was
-read and what it decided is part of the message.
+`Pipfile`, `Pipfile.lock`, `poetry.lock`, `setup.py`, `setup.cfg` and `package.json`; the
+stages' RUN, CMD and ENTRYPOINT instructions are read for the tools they use, the packages they
+install and whether they compile. What was read and what it decided is part of the message.
 - Python never goes to Alpine when a package with C extensions is used (numpy, pandas,
   psycopg2, pillow, cryptography, grpcio, ...): those have glibc wheels only.
 - Node goes to `-alpine` only when `package.json` shows no native addon (sharp, bcrypt, canvas,
