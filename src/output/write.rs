@@ -5,7 +5,13 @@ use std::fs;
 use std::io::Write;
 use std::path::Path;
 
+/// A symbolic link is followed: its target is rewritten and the link stays a link.
 pub fn write_atomic(path: &Path, content: &[u8]) -> std::io::Result<()> {
+    let real = fs::canonicalize(path);
+    let path: &Path = match &real {
+        Ok(p) => p,
+        Err(_) => path,
+    };
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => std::path::PathBuf::from("."),
@@ -59,6 +65,14 @@ mod tests {
         }
         let left: Vec<_> = fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
         assert_eq!(left.len(), 1, "{left:?}");
+        #[cfg(unix)]
+        {
+            let link = dir.join("link.Dockerfile");
+            std::os::unix::fs::symlink("Dockerfile", &link).unwrap();
+            write_atomic(&link, b"FROM c\n").unwrap();
+            assert!(fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+            assert_eq!(fs::read_to_string(&p).unwrap(), "FROM c\n");
+        }
         fs::remove_dir_all(&dir).unwrap();
     }
 }
