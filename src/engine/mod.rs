@@ -237,19 +237,24 @@ pub fn run(text: &str, rules: &[&dyn Rule], build: &BuildContext, opts: &Options
     let input = syntax::parse(text)?;
     let diagnostics = check_with(&input, rules, build, &opts.config);
     let mut out = Outcome {
-        input: input.clone(),
-        diagnostics: diagnostics.clone(),
-        output: text.to_string(),
+        input,
+        diagnostics: Vec::new(),
+        output: String::new(),
         applied: Vec::new(),
-        remaining: diagnostics.clone(),
+        remaining: Vec::new(),
         files: Vec::new(),
         problems: Vec::new(),
     };
     if !opts.fix {
+        out.output = text.to_string();
+        out.remaining = diagnostics.clone();
+        out.diagnostics = diagnostics;
         return Ok(out);
     }
-    let mut file = input;
-    let mut diags = diagnostics;
+    // `file` is the current text's parse: the input itself until a fix changes it.
+    let mut file = std::mem::replace(&mut out.input, empty_dockerfile());
+    let mut diags = diagnostics.clone();
+    let mut changed = false;
     let mut refused: HashSet<(&'static str, String)> = HashSet::new();
     let mut settled = false;
     for _round in 0..opts.max_rounds {
@@ -297,6 +302,10 @@ pub fn run(text: &str, rules: &[&dyn Rule], build: &BuildContext, opts: &Options
                 for d in &taken {
                     out.applied.push(Applied { code: d.code, message: d.message.clone(), line: file.line_col(d.range.start).0 });
                 }
+                if !changed {
+                    out.input = file;
+                    changed = true;
+                }
                 file = new_file;
             }
             _ => {
@@ -308,6 +317,10 @@ pub fn run(text: &str, rules: &[&dyn Rule], build: &BuildContext, opts: &Options
                     match syntax::parse(&t).map_err(|e| e.to_string()).and_then(|nf| untouched_unchanged(&cur, &nf, &f.edits).map(|_| nf)) {
                         Ok(nf) => {
                             out.applied.push(Applied { code: d.code, message: d.message.clone(), line: cur.line_col(d.range.start).0 });
+                            if !changed {
+                                out.input = file.clone();
+                                changed = true;
+                            }
                             cur = nf;
                             break; // offsets of the other fixes are stale: next round
                         }
@@ -329,9 +342,21 @@ pub fn run(text: &str, rules: &[&dyn Rule], build: &BuildContext, opts: &Options
     if !settled {
         out.problems.push(format!("bug: fixes did not settle after {} rounds; the last round's text is kept", opts.max_rounds));
     }
-    out.output = file.text.clone();
-    out.remaining = check_with(&file, rules, build, &opts.config);
+    out.diagnostics = diagnostics;
+    if changed {
+        out.output = file.text.clone();
+        out.remaining = diags;
+    } else {
+        out.output = text.to_string();
+        out.remaining = diags;
+        out.input = file;
+    }
     Ok(out)
+}
+
+/// A placeholder while the input's parse is in use as the current text.
+fn empty_dockerfile() -> Dockerfile {
+    Dockerfile::empty()
 }
 
 /// Checks that every instruction no edit touches reads the same after the edits (BuildKit's

@@ -306,6 +306,11 @@ pub struct Dockerfile {
 }
 
 impl Dockerfile {
+    /// A file with nothing in it (the parser refuses empty files; this is a placeholder).
+    pub fn empty() -> Dockerfile {
+        Dockerfile { text: String::new(), escape: '\\', directives: Vec::new(), instructions: Vec::new(), items: Vec::new(), line_ending: LineEnding::Lf, line_starts: vec![0] }
+    }
+
     /// 1-based line and column (in characters) of a byte offset.
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
         let i = match self.line_starts.binary_search(&offset) {
