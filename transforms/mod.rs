@@ -6,12 +6,15 @@
 
 use crate::engine::{Rule, RuleMeta};
 
+pub mod apt;
 pub mod common;
 mod pip_no_cache_dir;
 
 /// Every rule, in pipeline order.
 pub fn all() -> Vec<&'static dyn Rule> {
-    vec![&pip_no_cache_dir::PipNoCacheDir]
+    vec![
+        &pip_no_cache_dir::PipNoCacheDir,
+    ]
 }
 
 /// A rule by code (`DP101`) or name (`pip-no-cache-dir`), case-insensitive for codes.
