@@ -7,6 +7,7 @@
 use crate::engine::{Rule, RuleMeta};
 
 pub mod apt;
+mod apt_get_yes;
 pub mod common;
 mod pip_no_cache_dir;
 
@@ -14,6 +15,7 @@ mod pip_no_cache_dir;
 pub fn all() -> Vec<&'static dyn Rule> {
     vec![
         &pip_no_cache_dir::PipNoCacheDir,
+        &apt_get_yes::AptGetYes,
     ]
 }
 
