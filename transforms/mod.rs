@@ -7,6 +7,7 @@
 use crate::engine::{Rule, RuleMeta};
 
 pub mod apt;
+mod apt_get_no_install_recommends;
 mod apt_get_yes;
 pub mod common;
 mod pip_no_cache_dir;
@@ -16,6 +17,7 @@ pub fn all() -> Vec<&'static dyn Rule> {
     vec![
         &pip_no_cache_dir::PipNoCacheDir,
         &apt_get_yes::AptGetYes,
+        &apt_get_no_install_recommends::AptGetNoInstallRecommends,
     ]
 }
 
