@@ -9,6 +9,7 @@ use crate::engine::{Rule, RuleMeta};
 pub mod apt;
 mod apt_get_no_install_recommends;
 mod apt_get_yes;
+mod apt_lists_cleanup;
 pub mod common;
 mod pip_no_cache_dir;
 
@@ -18,6 +19,7 @@ pub fn all() -> Vec<&'static dyn Rule> {
         &pip_no_cache_dir::PipNoCacheDir,
         &apt_get_yes::AptGetYes,
         &apt_get_no_install_recommends::AptGetNoInstallRecommends,
+        &apt_lists_cleanup::AptListsCleanup,
     ]
 }
 
