@@ -10,6 +10,7 @@ pub mod apt;
 mod apt_get_no_install_recommends;
 mod apt_get_yes;
 mod apt_lists_cleanup;
+mod apt_to_apt_get;
 pub mod common;
 mod pip_no_cache_dir;
 
@@ -17,6 +18,7 @@ mod pip_no_cache_dir;
 pub fn all() -> Vec<&'static dyn Rule> {
     vec![
         &pip_no_cache_dir::PipNoCacheDir,
+        &apt_to_apt_get::AptToAptGet,
         &apt_get_yes::AptGetYes,
         &apt_get_no_install_recommends::AptGetNoInstallRecommends,
         &apt_lists_cleanup::AptListsCleanup,
