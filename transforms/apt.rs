@@ -113,8 +113,9 @@ impl<'a> Apt<'a> {
                 }
                 if let Some(v) = t.strip_prefix("--option=") {
                     out.push(("-o", Some(v)));
-                } else if t.starts_with("-o") && !t.starts_with("--") {
-                    out.push(("-o", Some(&t[2..])));
+                } else if t.len() > 2 && !t.starts_with("--") && matches!(&t[..2], "-o" | "-c" | "-t" | "-a") {
+                    // a value written against its option: `-oAPT::Get::Assume-Yes=1`, `-tjammy`
+                    out.push((&t[..2], Some(&t[2..])));
                 } else {
                     out.push((t, None));
                 }
@@ -152,7 +153,11 @@ impl<'a> Apt<'a> {
     pub fn assumes_yes(&self) -> bool {
         let mut quiet = 0;
         for (o, v) in self.options() {
-            if flag_matches(o, &["-y", "--yes", "--assume-yes"]) && !o.starts_with("--yes=") && !o.starts_with("--assume-yes=") {
+            if let Some(v) = o.strip_prefix("--yes=").or_else(|| o.strip_prefix("--assume-yes=")) {
+                if is_true(v) {
+                    return true;
+                }
+            } else if flag_matches(o, &["-y", "--yes", "--assume-yes"]) {
                 return true;
             }
             if let Some(n) = o.strip_prefix("-q=").or_else(|| o.strip_prefix("--quiet=")) {
@@ -700,7 +705,8 @@ mod tests {
             "apt-get install -o APT::Get::Assume-Yes=true x", "apt-get install -oAPT::Get::Assume-Yes=1 x"] {
             assert!(yes(s), "{s}");
         }
-        for s in ["apt-get install x", "apt-get install -q x", "apt-get install --force-yes x", "apt-get install -o APT::Get::Assume-Yes=false x", "apt-get install yes"] {
+        for s in ["apt-get install x", "apt-get install -q x", "apt-get install --force-yes x", "apt-get install -o APT::Get::Assume-Yes=false x", "apt-get install yes",
+            "apt-get install -tjammy x", "apt-get install --yes=no x"] {
             assert!(!yes(s), "{s}");
         }
         let norec = |s: &str| Apt::of(&parse_script(s, 0).commands[0]).unwrap().skips_recommends();
