@@ -666,7 +666,7 @@ pub fn run_has_unpinned_install(cx: &Context, i: usize) -> bool {
 pub fn apt_config_before(cx: &Context, i: usize, key: &str) -> bool {
     earlier_in_chain(cx, i).into_iter().any(|j| {
         run_text(cx, j).is_some_and(|t| {
-            t.lines().any(|l| {
+            t.contains("apt.conf") && t.lines().any(|l| {
                 let l = l.to_ascii_lowercase();
                 l.contains(&key.to_ascii_lowercase()) && (l.contains("\"0\"") || l.contains("false") || l.contains("\\\"0\\\""))
             })

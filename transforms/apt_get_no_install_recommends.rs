@@ -257,6 +257,9 @@ mod tests {
         // recommendations are already off in apt's configuration: only the flag
         let s = "FROM debian\nRUN echo 'APT::Install-Recommends \"0\";' > /etc/apt/apt.conf.d/norec\nRUN apt-get install -y curl\n";
         assert!(fix(r, s).ends_with("RUN apt-get install -y --no-install-recommends curl\n"));
+        // an option of an earlier command is no configuration
+        let s = "FROM debian\nRUN apt-get install -y -o APT::Install-Recommends=false vim\nRUN apt-get install -y curl\n";
+        assert!(fix(r, s).ends_with("RUN apt-get install -y --no-install-recommends curl ca-certificates\n"));
     }
 
     #[test]

@@ -167,8 +167,12 @@ impl Rule for AptListsCleanup {
             let (script, target) = cmds[k];
             let target = pipeline_end(script, target);
             let rc = RunCommand { ins: i, script, cmd: target };
-            let stuck = rc
-                .opaque()
+            // a command substitution inside the command does not stop an edit after its end
+            let opaque = match (target.opaque, script.opaque) {
+                (Some("command substitution"), None) | (None, None) => None,
+                (c, s) => c.or(s),
+            };
+            let stuck = opaque
                 .map(str::to_string)
                 .or_else(|| in_loop(cx, script, target).then(|| "the last apt command is inside a loop".to_string()))
                 .or_else(|| matches!(target.sep_after, Some((Sep::Background, _))).then(|| "the last apt command runs in the background".to_string()));
@@ -238,6 +242,14 @@ mod tests {
         assert_eq!(
             fix(r, "FROM debian\nRUN if [ -n \"$GPU\" ]; then \\\n    apt-get update \\\n    && apt-get install -y x \\\n    ; fi\n"),
             "FROM debian\nRUN if [ -n \"$GPU\" ]; then \\\n    apt-get update \\\n    && apt-get install -y x \\\n    && rm -rf /var/lib/apt/lists/* \\\n    ; fi\n"
+        );
+    }
+
+    #[test]
+    fn appends_after_a_command_substitution() {
+        assert_eq!(
+            fix(&AptListsCleanup, "FROM debian\nRUN apt-get update && apt-get install -y $(cat /pkgs)\n"),
+            "FROM debian\nRUN apt-get update && apt-get install -y $(cat /pkgs) && rm -rf /var/lib/apt/lists/*\n"
         );
     }
 
