@@ -498,7 +498,7 @@ pub fn list_use(text: &str) -> ListUse {
 /// The command's words joined, as rough shell text, for commands that may run apt through
 /// another program (`xargs apt-get ...`, `sh -c "apt-get ..."`); None for commands that only
 /// print text.
-fn words_text(cmd: &Command) -> Option<String> {
+pub fn words_text(cmd: &Command) -> Option<String> {
     let argv = cmd.argv();
     if argv.first().is_some_and(|w| matches!(base(&w.text), "echo" | "printf" | "cat" | "tee")) {
         return None;
@@ -519,11 +519,6 @@ pub fn runs_update(cmd: &Command) -> bool {
 /// `add-apt-repository` and the like, or a command that runs one.
 pub fn uses_apt(cmd: &Command) -> bool {
     Apt::of(cmd).is_some() || words_text(cmd).is_some_and(|t| list_use(&t).mentions_apt)
-}
-
-/// The source text of a command.
-pub fn command_text<'a>(cx: &'a Context, cmd: &Command) -> &'a str {
-    &cx.file.text[cmd.range.clone()]
 }
 
 /// Whether the command removes the package lists: `rm` of `/var/lib/apt/lists...` (or of

@@ -16,7 +16,7 @@ Finds `apt-get install` (and `apt install`) in RUN instructions, heredoc scripts
 RUN included, that does not answer apt's "Do you want to continue?" itself, and adds `-y`
 right after the subcommand. The same goes for the other subcommands that ask before they
 change anything: `upgrade`, `dist-upgrade`, `full-upgrade`, `remove`, `purge`, `autoremove`,
-`reinstall`, `build-dep` and `satisfy`.
+`autopurge`, `reinstall`, `build-dep` and `satisfy`.
 
 ## Why
 A build has no terminal: apt reads the answer from an empty standard input and aborts

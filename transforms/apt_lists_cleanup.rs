@@ -3,8 +3,8 @@ use crate::engine::{Context, Diagnostic, Edit, Fix, FixKind, Rule, RuleMeta};
 use crate::model::shell::{base, Sep};
 use crate::syntax::Kind;
 use crate::transforms::apt::{
-    cleans_lists, commands_of, in_loop, later_in_chain, list_use, lists_matter_in_stage, lists_mounted, pipeline_end, run_text, runs_update, uses_apt, Apt,
-    CLEANUP, READS_LISTS,
+    cleans_lists, commands_of, in_loop, later_in_chain, list_use, lists_matter_in_stage, lists_mounted, pipeline_end, run_text, runs_update, uses_apt, words_text,
+    Apt, CLEANUP, READS_LISTS,
 };
 use crate::transforms::common::{append_command, RunCommand};
 
@@ -97,8 +97,7 @@ fn later_readers(cx: &Context, i: usize) -> Later {
             }
             let reads = match Apt::of(cmd) {
                 Some(a) => READS_LISTS.contains(&a.sub()),
-                None => cmd.argv().first().is_some_and(|w| !matches!(base(&w.text), "echo" | "printf"))
-                    && list_use(&cmd.argv().iter().map(|w| w.text.as_str()).collect::<Vec<_>>().join(" ")).reads_before_update,
+                None => words_text(cmd).is_some_and(|t| list_use(&t).reads_before_update),
             };
             if !reads {
                 continue;
@@ -121,11 +120,7 @@ fn later_readers(cx: &Context, i: usize) -> Later {
             return Later::Stuck(ins.start_line);
         }
     }
-    if edits.is_empty() {
-        Later::Editable(Vec::new(), Vec::new())
-    } else {
-        Later::Editable(edits, lines)
-    }
+    Later::Editable(edits, lines)
 }
 
 impl Rule for AptListsCleanup {
