@@ -104,7 +104,11 @@ pub enum Cmd {
         file: PathBuf,
     },
     /// List every rule: code, name, fix safety, hadolint codes, summary.
-    Rules,
+    Rules {
+        /// As a Markdown table (the one in README.md).
+        #[arg(long)]
+        markdown: bool,
+    },
     /// List the presets compiled into dopt, with their base-image mappings.
     Presets,
     /// Print a rule's documentation.
@@ -131,7 +135,7 @@ pub enum Color {
 pub fn main_with(cli: Cli) -> i32 {
     match &cli.command {
         Some(Cmd::Parse { json, file }) => return cmd_parse(&cli, file, *json),
-        Some(Cmd::Rules) => return cmd_rules(),
+        Some(Cmd::Rules { markdown }) => return cmd_rules(*markdown),
         Some(Cmd::Presets) => return cmd_presets(),
         Some(Cmd::Explain { rule }) => return cmd_explain(rule),
         None => {}
@@ -576,10 +580,20 @@ fn cmd_parse(cli: &Cli, file: &Path, json: bool) -> i32 {
     }
 }
 
-fn cmd_rules() -> i32 {
-    println!("{:<6} {:<28} {:<12} {:<18} summary", "code", "name", "fix", "hadolint");
-    for m in transforms::metas() {
-        println!("{:<6} {:<28} {:<12} {:<18} {}", m.code, m.name, m.fix.label(), m.hadolint.join(","), m.summary);
+fn cmd_rules(markdown: bool) -> i32 {
+    let mut metas = transforms::metas();
+    metas.sort_by_key(|m| m.code);
+    if markdown {
+        println!("| code | name | fix | resolves hadolint | summary |\n| --- | --- | --- | --- | --- |");
+        for m in metas {
+            let h = if m.hadolint.is_empty() { "-".to_string() } else { m.hadolint.join(", ") };
+            println!("| {} | {} | {} | {h} | {} |", m.code, m.name, m.fix.label(), m.summary.replace('|', "\\|"));
+        }
+        return EXIT_OK;
+    }
+    println!("{:<6} {:<30} {:<12} {:<18} summary", "code", "name", "fix", "hadolint");
+    for m in metas {
+        println!("{:<6} {:<30} {:<12} {:<18} {}", m.code, m.name, m.fix.label(), m.hadolint.join(","), m.summary);
     }
     EXIT_OK
 }

@@ -123,7 +123,9 @@ pub fn append_command(cx: &Context, rc: &RunCommand, new_cmd: &str) -> Edit {
     let eol = cx.style.eol();
     if rc.script.heredoc {
         if rest.is_empty() {
-            let line_start = text[..at].rfind('\n').map(|k| k + 1).unwrap_or(0);
+            // the indentation of the line the command starts on (its continuation lines may
+            // be indented deeper)
+            let line_start = text[..rc.cmd.range.start].rfind('\n').map(|k| k + 1).unwrap_or(0);
             let indent: String = text[line_start..].chars().take_while(|c| *c == ' ' || *c == '\t').collect();
             let le = text[at..line_end].len() - text[at..line_end].trim_end_matches('\r').len();
             return Edit::insert(line_end - le, format!("{eol}{indent}{new_cmd}"));
@@ -135,8 +137,9 @@ pub fn append_command(cx: &Context, rc: &RunCommand, new_cmd: &str) -> Edit {
     if !multiline || !at_line_end {
         return Edit::insert(at, format!(" && {new_cmd}"));
     }
-    // indentation of the continuation lines of this RUN
-    let line_start = text[..at].rfind('\n').map(|k| k + 1).unwrap_or(0);
+    // the indentation of the line the command starts on (the lines of its arguments may be
+    // indented deeper); the file's continuation indent when it starts on the RUN's line
+    let line_start = text[..rc.cmd.range.start].rfind('\n').map(|k| k + 1).unwrap_or(0);
     let mut indent: String = text[line_start..].chars().take_while(|c| *c == ' ' || *c == '\t').collect();
     if line_start <= ins.range.start {
         indent = cx.style.indent.clone();
@@ -180,7 +183,11 @@ mod tests {
         assert_eq!(append("RUN a \\\n  && b\n", "b"), "RUN a \\\n  && b \\\n  && rm -rf /x\n");
         assert_eq!(append("RUN a \\\n  && b \\\n  && c\n", "b"), "RUN a \\\n  && b \\\n  && rm -rf /x \\\n  && c\n");
         assert_eq!(append("RUN a && \\\n\tb && \\\n\tc\n", "b"), "RUN a && \\\n\tb && rm -rf /x && \\\n\tc\n");
+        assert_eq!(append("RUN a \\\n  && b \\\n       x\n", "b"), "RUN a \\\n  && b \\\n       x \\\n  && rm -rf /x\n");
+        assert_eq!(append("RUN a && \\\n  b \\\n    x\n", "b"), "RUN a && \\\n  b \\\n    x && \\\n  rm -rf /x\n");
+        assert_eq!(append("RUN b \\\n      x\nRUN c \\\n  y\nRUN d \\\n  z\n", "b"), "RUN b \\\n      x && \\\n  rm -rf /x\nRUN c \\\n  y\nRUN d \\\n  z\n");
         assert_eq!(append("# escape=`\r\nRUN a && `\r\n  b\r\n", "b"), "# escape=`\r\nRUN a && `\r\n  b && `\r\n  rm -rf /x\r\n");
         assert_eq!(append("RUN <<EOF\n  a\n  b\nEOF\n", "b"), "RUN <<EOF\n  a\n  b\n  rm -rf /x\nEOF\n");
+        assert_eq!(append("RUN <<EOF\n  a\n  b \\\n      c\nEOF\n", "b"), "RUN <<EOF\n  a\n  b \\\n      c\n  rm -rf /x\nEOF\n");
     }
 }

@@ -6,6 +6,11 @@
 
 use crate::engine::{Rule, RuleMeta};
 
+pub mod apt;
+mod apt_get_no_install_recommends;
+mod apt_get_yes;
+mod apt_lists_cleanup;
+mod apt_to_apt_get;
 pub mod common;
 mod pip_no_cache_dir;
 mod pin_base_image;
@@ -13,7 +18,15 @@ mod slim_base_image;
 
 /// Every rule, in pipeline order.
 pub fn all() -> Vec<&'static dyn Rule> {
-    vec![&pip_no_cache_dir::PipNoCacheDir, &slim_base_image::SlimBaseImage, &pin_base_image::PinBaseImage]
+    vec![
+        &pip_no_cache_dir::PipNoCacheDir,
+        &apt_to_apt_get::AptToAptGet,
+        &apt_get_yes::AptGetYes,
+        &apt_get_no_install_recommends::AptGetNoInstallRecommends,
+        &apt_lists_cleanup::AptListsCleanup,
+        &slim_base_image::SlimBaseImage,
+        &pin_base_image::PinBaseImage,
+    ]
 }
 
 /// A rule by code (`DP101`) or name (`pip-no-cache-dir`), case-insensitive for codes.
