@@ -45,6 +45,36 @@ pub(crate) mod testing {
         fix_with(rule, text, false, &BuildContext::default())
     }
 
+    /// A build context directory with these files.
+    pub fn context(files: &[(&str, &str)]) -> (tempdir::Dir, BuildContext) {
+        let d = tempdir::Dir::new();
+        for (p, t) in files {
+            let f = d.0.join(p);
+            std::fs::create_dir_all(f.parent().unwrap()).unwrap();
+            std::fs::write(f, t).unwrap();
+        }
+        let b = BuildContext::new(Some(d.0.clone()));
+        (d, b)
+    }
+
+    pub mod tempdir {
+        pub struct Dir(pub std::path::PathBuf);
+        impl Dir {
+            pub fn new() -> Dir {
+                use std::sync::atomic::{AtomicUsize, Ordering};
+                static N: AtomicUsize = AtomicUsize::new(0);
+                let p = std::env::temp_dir().join(format!("dopt-test-{}-{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst)));
+                std::fs::create_dir_all(&p).unwrap();
+                Dir(p)
+            }
+        }
+        impl Drop for Dir {
+            fn drop(&mut self) {
+                let _ = std::fs::remove_dir_all(&self.0);
+            }
+        }
+    }
+
     /// The number of findings of `rule` on `text`.
     pub fn count(rule: &dyn Rule, text: &str) -> usize {
         let f = crate::syntax::parse(text).unwrap();
