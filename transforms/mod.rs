@@ -7,11 +7,15 @@
 use crate::engine::{Rule, RuleMeta};
 
 pub mod common;
+mod apk_no_cache;
 mod pip_no_cache_dir;
 
 /// Every rule, in pipeline order.
 pub fn all() -> Vec<&'static dyn Rule> {
-    vec![&pip_no_cache_dir::PipNoCacheDir]
+    vec![
+        &pip_no_cache_dir::PipNoCacheDir,
+        &apk_no_cache::ApkNoCache,
+    ]
 }
 
 /// A rule by code (`DP101`) or name (`pip-no-cache-dir`), case-insensitive for codes.
