@@ -8,13 +8,17 @@ use crate::engine::{Rule, RuleMeta};
 
 pub mod common;
 mod apk_no_cache;
+mod npm_ci;
 mod pip_no_cache_dir;
+mod yarn_frozen_lockfile;
 
 /// Every rule, in pipeline order.
 pub fn all() -> Vec<&'static dyn Rule> {
     vec![
         &pip_no_cache_dir::PipNoCacheDir,
         &apk_no_cache::ApkNoCache,
+        &npm_ci::NpmCi,
+        &yarn_frozen_lockfile::YarnFrozenLockfile,
     ]
 }
 
