@@ -9,6 +9,7 @@ use crate::engine::{Rule, RuleMeta};
 pub mod common;
 mod apk_no_cache;
 mod npm_ci;
+mod package_cache_clean;
 mod pip_no_cache_dir;
 mod yarn_frozen_lockfile;
 
@@ -19,6 +20,7 @@ pub fn all() -> Vec<&'static dyn Rule> {
         &apk_no_cache::ApkNoCache,
         &npm_ci::NpmCi,
         &yarn_frozen_lockfile::YarnFrozenLockfile,
+        &package_cache_clean::PackageCacheClean,
     ]
 }
 
