@@ -11,6 +11,9 @@ mod apk_no_cache;
 mod npm_ci;
 mod package_cache_clean;
 mod pip_no_cache_dir;
+mod rpm_assume_yes;
+mod rpm_clean;
+mod rpm_weak_deps;
 mod yarn_frozen_lockfile;
 
 /// Every rule, in pipeline order.
@@ -21,6 +24,9 @@ pub fn all() -> Vec<&'static dyn Rule> {
         &npm_ci::NpmCi,
         &yarn_frozen_lockfile::YarnFrozenLockfile,
         &package_cache_clean::PackageCacheClean,
+        &rpm_assume_yes::RpmAssumeYes,
+        &rpm_clean::RpmClean,
+        &rpm_weak_deps::RpmWeakDeps,
     ]
 }
 
