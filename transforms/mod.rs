@@ -8,6 +8,7 @@ use crate::engine::{Rule, RuleMeta};
 
 pub mod common;
 mod apk_no_cache;
+mod gem_no_document;
 mod npm_ci;
 mod package_cache_clean;
 mod pip_no_cache_dir;
@@ -27,6 +28,7 @@ pub fn all() -> Vec<&'static dyn Rule> {
         &rpm_assume_yes::RpmAssumeYes,
         &rpm_clean::RpmClean,
         &rpm_weak_deps::RpmWeakDeps,
+        &gem_no_document::GemNoDocument,
     ]
 }
 
