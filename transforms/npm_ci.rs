@@ -4,7 +4,7 @@ use serde_json::Value;
 use crate::engine::{Context, Diagnostic, Edit, Fix, FixKind, Rule, RuleMeta};
 use crate::model::shell::{Command, Word};
 use crate::syntax::Kind;
-use crate::transforms::common::{cd_subdir, context_file, operands, run_commands_incl, stage_chain_before, ContextFile, InnerScripts, RunCommand};
+use crate::transforms::common::{base_image, cd_subdir, context_file, operands, run_commands_incl, stage_chain_before, ContextFile, InnerScripts, RunCommand};
 
 pub struct NpmCi;
 
@@ -49,7 +49,8 @@ RUN npm ci --production
 - Safe when the lockfile is in the context, a COPY/ADD before the RUN (or a bind mount of the
   RUN) brings it in, `.dockerignore` does not leave it out, and it agrees with the
   `package.json` beside it (the dependency lists of `package.json` equal those the lockfile
-  recorded; for an old v1 lockfile every dependency is in it).
+  recorded; for an old v1 lockfile every dependency is in it). A v3 lockfile also needs npm 7
+  or later: an official `node` image of Node.js 15 or later.
 - Unsafe (applied with `--unsafe-fixes`; the message says why) when there is no build context
   to look at (also for ONBUILD, which runs in another build's context), when the lockfile may be out of date, when the project has workspaces (not
   checked), or when an earlier step already put packages into `node_modules` (`npm ci` deletes
@@ -118,7 +119,7 @@ impl Rule for NpmCi {
                 ),
                 ContextFile::Missing => (format!("{base} (no fix: no package-lock.json in the build context, so `npm ci` would fail; commit one)"), None),
                 ContextFile::NotCopied(p) => (format!("{base} (no fix: `{p}` is not copied into the image before this RUN, so `npm ci` would fail)"), None),
-                ContextFile::Copied(p) => match lock_agrees(cx, &p).and_then(|_| node_modules_untouched(cx, &rc)) {
+                ContextFile::Copied(p) => match lock_agrees(cx, rc.ins, &p).and_then(|_| node_modules_untouched(cx, &rc)) {
                     Ok(()) => (base.to_string(), Some(Fix::safe(edit))),
                     Err(why) => (format!("{base} (unsafe: {why})"), Some(Fix::unsafe_(edit))),
                 },
@@ -173,7 +174,7 @@ fn prefix_dir(cmd: &Command) -> Option<String> {
 }
 
 /// Whether the lockfile at context path `lock` agrees with the `package.json` beside it.
-fn lock_agrees(cx: &Context, lock: &str) -> Result<(), String> {
+fn lock_agrees(cx: &Context, i: usize, lock: &str) -> Result<(), String> {
     let dir = lock.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
     let pj = join(dir, "package.json");
     let pkg: Value = cx.build.read(&pj).and_then(|t| serde_json::from_str(&t).ok()).ok_or(format!("`{pj}` could not be read to check `{lock}` against it"))?;
@@ -182,6 +183,9 @@ fn lock_agrees(cx: &Context, lock: &str) -> Result<(), String> {
         return Err("the project has workspaces, which dopt does not check against the lockfile".into());
     }
     let version = lk.get("lockfileVersion").and_then(Value::as_u64).unwrap_or(1);
+    if version >= 3 && !npm7_or_later(base_image(cx, i).as_deref()) {
+        return Err(format!("`{lock}` is a v3 lockfile, which npm 6 and older (Node.js 14 and older) cannot install from, and the base image may have such an npm"));
+    }
     let empty = serde_json::Map::new();
     let kinds = ["dependencies", "devDependencies", "optionalDependencies"];
     if version >= 2 {
@@ -204,6 +208,19 @@ fn lock_agrees(cx: &Context, lock: &str) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// Whether the base image is an official Node.js image whose npm is 7 or later (Node.js 15 or
+/// later, or a tag naming no version: the current releases).
+fn npm7_or_later(base: Option<&str>) -> bool {
+    let Some(b) = base else { return false };
+    let Some(tag) = b.strip_prefix("node:").or((b == "node").then_some("")) else { return false };
+    match tag.split(['.', '-']).next().unwrap_or("").parse::<u32>() {
+        Ok(major) => major >= 15,
+        // `lts`, `current`, `alpine`, `slim`, `bookworm`, `latest`, or no tag; old code names
+        // (`argon` .. `fermium`) are Node.js 14 and older
+        Err(_) => !["argon", "boron", "carbon", "dubnium", "erbium", "fermium"].iter().any(|n| tag.starts_with(n)),
+    }
 }
 
 /// Err when an earlier step of the stage already put packages into `node_modules`, which
@@ -286,6 +303,14 @@ mod tests {
         let stale = [("package.json", PKG), ("package-lock.json", STALE)];
         assert_eq!(safe(&stale, s), s);
         assert_eq!(unsafe_(&stale, s), "FROM node\nCOPY . .\nRUN npm ci\n");
+        // a v3 lockfile where npm may be too old
+        let ok = [("package.json", PKG), ("package-lock.json", LOCK)];
+        let old = "FROM node:14-alpine\nCOPY . .\nRUN npm install\n";
+        assert_eq!(safe(&ok, old), old);
+        assert_eq!(unsafe_(&ok, old), "FROM node:14-alpine\nCOPY . .\nRUN npm ci\n");
+        let deb = "FROM debian:12\nCOPY . .\nRUN npm install\n";
+        assert_eq!(safe(&ok, deb), deb);
+        assert_eq!(safe(&ok, "FROM node:lts-slim\nCOPY . .\nRUN npm install\n"), "FROM node:lts-slim\nCOPY . .\nRUN npm ci\n");
         // node_modules filled before
         let ok = [("package.json", PKG), ("package-lock.json", LOCK)];
         let t = "FROM node\nCOPY . .\nRUN npm install typescript && npm install\n";
