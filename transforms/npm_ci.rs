@@ -99,12 +99,9 @@ impl Rule for NpmCi {
             }
             let base = "`npm install` of the project: use `npm ci`";
             let odd: Vec<&str> = flags.iter().filter(|w| !CI_FLAGS.iter().any(|f| flag_is(&w.text, f))).map(|w| w.text.as_str()).collect();
-            let why_not: Option<String> = if let Some(r) = rc.opaque() {
-                Some(r.to_string())
-            } else if let Some(f) = odd.first() {
-                Some(format!("`{f}` has no `npm ci` equivalent"))
-            } else {
-                None
+            let why_not: Option<String> = match rc.opaque() {
+                Some(r) => Some(r.to_string()),
+                None => odd.first().map(|f| format!("`{f}` has no `npm ci` equivalent")),
             };
             if let Some(w) = why_not {
                 out.push(cx.diag(&META, rc.cmd.range.clone(), format!("{base} (no fix: {w})"), None));

@@ -85,7 +85,7 @@ fn check_run(cx: &Context, cmds: &[RunCommand], tool: Rpm, out: &mut Vec<Diagnos
         return;
     }
     // after the tool's last command, which may read the metadata again
-    let last = after.iter().copied().filter(|rc| Rpm::of(rc.cmd) == Some(tool)).last().unwrap_or(last_install);
+    let last = after.iter().copied().rfind(|rc| Rpm::of(rc.cmd) == Some(tool)).unwrap_or(last_install);
     // the program as the install names it (`dnf5`, `dnf-3`)
     let prog = last_install.cmd.program().unwrap_or(tool.name());
     let clean = match tool {
