@@ -2,7 +2,7 @@
 //! ENV/ARG settings in scope, and generating text that follows the file's own style.
 
 use crate::engine::{Context, Edit};
-use crate::model::shell::{Command, Script};
+use crate::model::shell::{self, Command, Script, Sep, Word};
 use crate::syntax::{Kind, Node};
 
 /// A shell command of a RUN instruction (ONBUILD RUN included, exec form excluded).
@@ -35,6 +35,514 @@ pub fn run_commands<'a>(cx: &'a Context) -> Vec<RunCommand<'a>> {
         }
     }
     out
+}
+
+/// The `sh -c '...'` strings of every RUN, read as scripts (see [`shell_c_script`]); kept here so
+/// that [`run_commands_incl`] can lend their commands like those of the RUN itself.
+#[derive(Debug, Default)]
+pub struct InnerScripts {
+    /// (instruction, script)
+    scripts: Vec<(usize, Script)>,
+}
+
+impl InnerScripts {
+    /// The scripts of every `sh -c` command of every RUN, nested ones included.
+    pub fn of(cx: &Context) -> InnerScripts {
+        let mut out = InnerScripts::default();
+        for (i, ins) in cx.file.instructions.iter().enumerate() {
+            let n = ins.effective();
+            if n.kind != Kind::Run || n.json {
+                continue;
+            }
+            for s in cx.scripts(i) {
+                let mut todo: Vec<Script> = s.commands.iter().filter_map(|c| shell_c_script(&cx.file.text, s, c)).collect();
+                let mut depth = 0;
+                while !todo.is_empty() && depth < 4 {
+                    let mut next = Vec::new();
+                    for t in &todo {
+                        next.extend(t.commands.iter().filter_map(|c| shell_c_script(&cx.file.text, t, c)));
+                    }
+                    out.scripts.extend(todo.drain(..).map(|t| (i, t)));
+                    todo = next;
+                    depth += 1;
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Every shell command of every RUN, in file order, with the commands of `sh -c '...'` strings
+/// included (after the command that runs them).
+pub fn run_commands_incl<'a>(cx: &'a Context, inner: &'a InnerScripts) -> Vec<RunCommand<'a>> {
+    let mut out = run_commands(cx);
+    for (i, s) in &inner.scripts {
+        for c in &s.commands {
+            out.push(RunCommand { ins: *i, script: s, cmd: c });
+        }
+    }
+    out.sort_by_key(|rc| (rc.ins, rc.cmd.range.start));
+    out
+}
+
+/// Shells whose `-c` string is read as a script.
+const SHELLS: &[&str] = &["sh", "bash", "ash", "dash", "zsh", "ksh", "mksh"];
+
+/// The script a `sh -c 'string'` command runs (also `bash -ec "..."`, `bash -o pipefail -c`,
+/// `sudo sh -c`), with byte ranges in the file.
+///
+/// The string is parsed at its own offsets only when its bytes are the bytes the inner shell
+/// reads: a single-quoted string, or a double-quoted one with no `\`, `$` or backquote (which
+/// the outer shell would rewrite first). Otherwise the script is still read so that rules can
+/// report what it runs, but it is marked opaque and every range in it is the whole string's.
+/// The inner script inherits the command's opacity and `in_compound`, and is a heredoc script
+/// when the command is in one (so that appended commands go on their own line).
+pub fn shell_c_script(text: &str, outer: &Script, cmd: &Command) -> Option<Script> {
+    let argv = cmd.argv();
+    if !SHELLS.contains(&shell::base(&argv.first()?.text)) {
+        return None;
+    }
+    let mut has_c = false;
+    let mut k = 1;
+    while k < argv.len() {
+        let t = argv[k].text.as_str();
+        if t == "--" {
+            k += 1;
+            break;
+        }
+        if t.len() > 1 && (t.starts_with('-') || t.starts_with('+')) {
+            if t.starts_with("--") {
+                if t == "--rcfile" || t == "--init-file" {
+                    k += 1;
+                }
+            } else {
+                if t.starts_with('-') && t[1..].contains('c') {
+                    has_c = true;
+                }
+                if t[1..].contains('o') || t[1..].contains('O') {
+                    k += 1; // `-o pipefail`
+                }
+            }
+            k += 1;
+            continue;
+        }
+        break;
+    }
+    let w = argv.get(k).filter(|_| has_c)?;
+    let b = text.as_bytes();
+    let q = b[w.range.start];
+    let clean = w.range.len() >= 2
+        && (q == b'\'' || q == b'"')
+        && b[w.range.end - 1] == q
+        && w.text.len() == w.range.len() - 2
+        && !w.text.contains(q as char)
+        && (q == b'\'' || !w.text.contains(['\\', '$', '`']));
+    let mut s = if clean {
+        shell::parse_script(&w.text, w.range.start + 1)
+    } else {
+        let mut s = shell::parse_script(&w.text, w.range.start);
+        s.opaque = Some("the `sh -c` string has quotes, escapes or expansions");
+        for c in &mut s.commands {
+            c.range = w.range.clone();
+            for x in c.words.iter_mut().chain(c.assignments.iter_mut()) {
+                x.range = w.range.clone();
+            }
+            if let Some((_, r)) = &mut c.sep_after {
+                *r = w.range.clone();
+            }
+        }
+        s
+    };
+    s.range = w.range.clone();
+    s.heredoc = outer.heredoc;
+    s.opaque = s.opaque.or(cmd.opaque).or(outer.opaque);
+    for c in &mut s.commands {
+        c.in_compound |= cmd.in_compound;
+    }
+    Some(s)
+}
+
+/// Whether removing `removed` commands from the RUN at instruction `i` keeps hadolint's DL3059
+/// ("multiple consecutive RUN instructions", which spares RUNs of more than two commands) from
+/// newly reporting it or its neighbour: false when the RUN goes from more than two commands to
+/// two or fewer next to a RUN of two or fewer with the same flags.
+pub fn removal_keeps_dl3059(cx: &Context, i: usize, removed: usize) -> bool {
+    let ins = &cx.file.instructions;
+    if ins[i].node.kind != Kind::Run {
+        return true;
+    }
+    let count = |j: usize| cx.scripts(j).iter().map(|s| s.commands.len()).sum::<usize>();
+    let before = count(i);
+    if before <= 2 || before.saturating_sub(removed) > 2 {
+        return true;
+    }
+    let flags = |j: usize| ins[j].node.flags.iter().map(|f| f.text.clone()).collect::<Vec<_>>();
+    let short_neighbour = |j: usize| ins[j].node.kind == Kind::Run && flags(j) == flags(i) && count(j) <= 2;
+    !(i > 0 && short_neighbour(i - 1) || i + 1 < ins.len() && short_neighbour(i + 1))
+}
+
+/// Whether ` && new` may be appended right after the command without changing what else runs:
+/// the command is understood, and it is not piped into another, sent to the background, or
+/// followed by `||` (`a && new || b` runs `b` when `new` fails, and shellcheck warns of it).
+pub fn can_append_after(rc: &RunCommand) -> bool {
+    append_blocker(rc).is_none()
+}
+
+/// Why ` && new` may not be appended right after the command (see [`can_append_after`]).
+pub fn append_blocker(rc: &RunCommand) -> Option<&'static str> {
+    rc.opaque().or(match rc.cmd.sep_after {
+        Some((Sep::Pipe, _)) => Some("its output is piped"),
+        Some((Sep::Background, _)) => Some("it runs in the background"),
+        Some((Sep::Or, _)) => Some("it is followed by `||`"),
+        _ => None,
+    })
+}
+
+/// `sudo ` when the command runs under sudo, so that a command added after it runs alike.
+pub fn sudo_prefix(cmd: &Command) -> &'static str {
+    if cmd.words.first().is_some_and(|w| shell::base(&w.text) == "sudo") {
+        "sudo "
+    } else {
+        ""
+    }
+}
+
+/// The arguments after the program that are not flags, leaving out the values of the flags in
+/// `value_flags` when written as a separate word (`--cwd dir`).
+pub fn operands<'a>(cmd: &'a Command, value_flags: &[&str]) -> Vec<&'a Word> {
+    let argv = cmd.argv();
+    let mut out = Vec::new();
+    let mut k = 1;
+    while k < argv.len() {
+        let t = argv[k].text.as_str();
+        if t.starts_with('-') && t.len() > 1 {
+            if value_flags.contains(&t) {
+                k += 1;
+            }
+        } else {
+            out.push(&argv[k]);
+        }
+        k += 1;
+    }
+    out
+}
+
+/// An edit that removes command `k` of `script` together with one `&&`/`;`/newline joint, so
+/// that the chain stays valid: `a && b && c` loses `b && ` (or ` && c` for the last command).
+/// None when that cannot be done cleanly: the command is alone, opaque, inside `if`/loops or
+/// piped, or a comment or other text sits between it and its neighbour.
+pub fn remove_command(cx: &Context, script: &Script, k: usize) -> Option<Edit> {
+    let c = script.commands.get(k)?;
+    if script.opaque.is_some() || c.opaque.is_some() || c.in_compound || script.commands.len() < 2 {
+        return None;
+    }
+    let joint = |s: Option<Sep>| matches!(s, Some(Sep::And | Sep::Semi | Sep::Newline));
+    let before_ok = c.sep_before.is_none() || joint(c.sep_before);
+    let text = &cx.file.text;
+    let esc = cx.file.escape;
+    // only blanks, one operator and line continuations between `a` and `b`
+    let only_joint = |a: usize, b: usize, op: &std::ops::Range<usize>| -> bool {
+        if !(a <= op.start && op.end <= b) {
+            return false;
+        }
+        let rest = format!("{}{}", &text[a..op.start], &text[op.end..b]);
+        let mut it = rest.chars().peekable();
+        while let Some(ch) = it.next() {
+            match ch {
+                ' ' | '\t' | '\r' | '\n' => {}
+                x if x == esc => {
+                    while it.peek().is_some_and(|c| *c == ' ' || *c == '\t') {
+                        it.next();
+                    }
+                    if it.peek() == Some(&'\r') {
+                        it.next();
+                    }
+                    if it.next() != Some('\n') {
+                        return false;
+                    }
+                }
+                _ => return false,
+            }
+        }
+        true
+    };
+    // with the joint after it
+    if let (Some((sep, op)), Some(next)) = (&c.sep_after, script.commands.get(k + 1)) {
+        if before_ok && joint(Some(*sep)) && !next.in_compound && only_joint(c.range.end, next.range.start, op) {
+            return Some(Edit::delete(c.range.start..next.range.start));
+        }
+    }
+    // with the joint before it
+    if k > 0 {
+        let prev = &script.commands[k - 1];
+        let after_ok = !matches!(c.sep_after, Some((Sep::Pipe | Sep::Background, _)));
+        if let Some((sep, op)) = &prev.sep_after {
+            if joint(Some(*sep)) && after_ok && !prev.in_compound && only_joint(prev.range.end, c.range.start, op) {
+                return Some(Edit::delete(prev.range.end..c.range.end));
+            }
+        }
+    }
+    None
+}
+
+/// The value ENV gives `var` in the stage of instruction `i` before it (or in a stage it is
+/// built FROM), quotes removed; the last one wins.
+pub fn env_value_before(cx: &Context, i: usize, var: &str) -> Option<String> {
+    let mut found = None;
+    for j in stage_chain_before(cx, i) {
+        let n = cx.file.instructions[j].effective();
+        if n.kind == Kind::Env {
+            for kv in n.values.chunks(2) {
+                if kv[0] == var {
+                    found = kv.get(1).map(|v| crate::model::unquote(v));
+                }
+            }
+        }
+    }
+    found
+}
+
+/// Indices of the instructions that come before `i` in its stage and in the stages it is built
+/// FROM, in build order.
+pub fn stage_chain_before(cx: &Context, i: usize) -> Vec<usize> {
+    let Some(stage) = cx.model.stage_of(i) else { return Vec::new() };
+    let mut chain = vec![stage.index];
+    let mut cur = stage.parent;
+    while let Some(p) = cur {
+        if chain.contains(&p) {
+            break;
+        }
+        chain.push(p);
+        cur = cx.model.stages[p].parent;
+    }
+    let mut out = Vec::new();
+    for &s in chain.iter().rev() {
+        let st = &cx.model.stages[s];
+        let end = if s == stage.index { i } else { st.instructions.end };
+        out.extend(st.instructions.start..end);
+    }
+    out
+}
+
+/// The base image of the stage of instruction `i`, following `FROM <stage>` to the image at the
+/// root, lower-cased (`python:3.11-slim`); None for scratch or an unknown base.
+pub fn base_image(cx: &Context, i: usize) -> Option<String> {
+    let mut st = cx.model.stage_of(i)?;
+    let mut n = 0;
+    while let Some(p) = st.parent {
+        st = &cx.model.stages[p];
+        n += 1;
+        if n > cx.model.stages.len() {
+            return None;
+        }
+    }
+    let r = st.image()?;
+    Some(format!("{}{}", r.short_name(), r.tag.as_ref().map(|t| format!(":{t}")).unwrap_or_default()).to_ascii_lowercase())
+}
+
+/// Where in the build context a file named `name` that a RUN at instruction `i` reads from its
+/// working directory (or from `subdir` of it) may come from: each COPY/ADD from the context
+/// earlier in the stage (or a stage it is built FROM) with a source that is that file or a glob
+/// matching it gives the source's path; a source that is a directory of the context gives
+/// `dir/subdir/name`. Paths are relative to the context, without `./`.
+pub fn copied_context_paths(cx: &Context, i: usize, name: &str, subdir: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for j in stage_chain_before(cx, i) {
+        let n = cx.file.instructions[j].effective();
+        if !matches!(n.kind, Kind::Copy | Kind::Add) || n.flag("from").is_some() || n.values.len() < 2 {
+            continue;
+        }
+        for src in &n.values[..n.values.len() - 1] {
+            if src.starts_with("<<") || src.contains("://") || src.contains('$') {
+                continue;
+            }
+            let p = src.trim_start_matches("./").trim_start_matches('/').trim_end_matches('/');
+            let p = if p == "." { "" } else { p };
+            let (dir, base) = match p.rsplit_once('/') {
+                Some((d, b)) => (d, b),
+                None => ("", p),
+            };
+            let join = |a: &str, b: &str| if a.is_empty() { b.to_string() } else if b.is_empty() { a.to_string() } else { format!("{a}/{b}") };
+            if !base.is_empty() && glob_match(base, name) && !dir.contains(['*', '?', '[']) {
+                out.push(join(dir, name));
+            } else if !p.contains(['*', '?', '[']) && (p.is_empty() || cx.build.dir().is_some_and(|d| d.join(p).is_dir())) {
+                out.push(join(&join(p, subdir), name));
+            }
+        }
+    }
+    out
+}
+
+/// Where a file a RUN reads from its working directory (a lockfile, say) stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ContextFile {
+    /// There is no build context to look at, or the RUN is an ONBUILD trigger (it runs in the
+    /// build of another Dockerfile, with that build's context).
+    Unknown,
+    /// Not in the build context.
+    Missing,
+    /// In the context at this path, but no COPY/ADD or bind mount before the RUN brings it in.
+    NotCopied(String),
+    /// Brought into the image from this context path.
+    Copied(String),
+}
+
+/// Where one of the files `names` that the RUN at instruction `i` reads from its working
+/// directory (or its `subdir`) stands: copied from the build context by a COPY/ADD before it (see
+/// [`copied_context_paths`]) or bind-mounted by the RUN itself, and not left out by
+/// `.dockerignore`.
+pub fn context_file(cx: &Context, i: usize, names: &[&str], subdir: &str) -> ContextFile {
+    if !cx.build.is_known() || cx.file.instructions[i].node.trigger.is_some() {
+        return ContextFile::Unknown;
+    }
+    for name in names {
+        let mut cands = copied_context_paths(cx, i, name, subdir);
+        cands.extend(bind_mounted_paths(cx, i, name, subdir));
+        if let Some(p) = cands.into_iter().find(|p| cx.build.exists(p) && !dockerignored(cx, p)) {
+            return ContextFile::Copied(p);
+        }
+    }
+    for name in names {
+        let sub = if subdir.is_empty() { name.to_string() } else { format!("{subdir}/{name}") };
+        for p in [name.to_string(), sub] {
+            if cx.build.exists(&p) {
+                return ContextFile::NotCopied(p);
+            }
+        }
+    }
+    ContextFile::Missing
+}
+
+/// Context paths of `name` that bind mounts of the RUN at `i` (`--mount=type=bind`, from the
+/// context) make visible, when the mount's target is the file or a directory holding it.
+fn bind_mounted_paths(cx: &Context, i: usize, name: &str, subdir: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for f in &cx.file.instructions[i].effective().flags {
+        let Some(v) = f.value().filter(|_| f.name() == "mount") else { continue };
+        let kv: Vec<&str> = v.split(',').collect();
+        let typ = kv.iter().find_map(|p| p.strip_prefix("type=")).unwrap_or("bind");
+        if typ != "bind" || kv.iter().any(|p| p.starts_with("from=")) {
+            continue;
+        }
+        let src = kv.iter().find_map(|p| p.strip_prefix("source=").or_else(|| p.strip_prefix("src="))).unwrap_or(".");
+        let src = src.trim_start_matches("./").trim_start_matches('/').trim_end_matches('/');
+        let src = if src == "." { "" } else { src };
+        let base = src.rsplit('/').next().unwrap_or(src);
+        if base == name {
+            out.push(src.to_string());
+        } else {
+            let d = [src, subdir].iter().filter(|x| !x.is_empty()).cloned().collect::<Vec<_>>().join("/");
+            out.push(if d.is_empty() { name.to_string() } else { format!("{d}/{name}") });
+        }
+    }
+    out
+}
+
+/// The directory, relative to the RUN's working directory, that command `rc` runs in after the
+/// `cd`s before it in its script (`""` when none); None when a `cd` goes somewhere not known
+/// (an absolute path, a variable, `cd` inside `if`).
+pub fn cd_subdir(rc: &RunCommand) -> Option<String> {
+    let mut parts: Vec<String> = Vec::new();
+    for c in &rc.script.commands {
+        if std::ptr::eq(c, rc.cmd) {
+            return Some(parts.join("/"));
+        }
+        if c.program() != Some("cd") {
+            continue;
+        }
+        let arg = c.argv().get(1)?;
+        if c.in_compound || arg.dynamic || arg.text.starts_with('/') || arg.text.starts_with('~') || arg.text == "-" {
+            return None;
+        }
+        for p in arg.text.split('/') {
+            match p {
+                "" | "." => {}
+                ".." => {
+                    parts.pop()?;
+                }
+                x => parts.push(x.to_string()),
+            }
+        }
+    }
+    Some(parts.join("/"))
+}
+
+/// Whether `.dockerignore` in the context leaves `rel` out of the context.
+pub fn dockerignored(cx: &Context, rel: &str) -> bool {
+    let Some(ig) = cx.build.read(".dockerignore") else { return false };
+    let mut out = false;
+    for line in ig.lines() {
+        let l = line.trim();
+        if l.is_empty() || l.starts_with('#') {
+            continue;
+        }
+        let (neg, pat) = match l.strip_prefix('!') {
+            Some(p) => (true, p.trim()),
+            None => (false, l),
+        };
+        let pat = pat.trim_start_matches("./").trim_start_matches('/').trim_end_matches('/');
+        // a pattern matches a path or any directory above it
+        let mut hit = false;
+        let mut cur = rel;
+        loop {
+            if glob_match(pat, cur) {
+                hit = true;
+                break;
+            }
+            match cur.rsplit_once('/') {
+                Some((d, _)) => cur = d,
+                None => break,
+            }
+        }
+        if hit {
+            out = !neg;
+        }
+    }
+    out
+}
+
+/// Go `filepath.Match`-style globbing with `**` for any number of directories: `*` and `?` do
+/// not cross `/`; `[...]` classes (with `!`/`^` negation and ranges).
+pub fn glob_match(pat: &str, s: &str) -> bool {
+    fn m(p: &[char], s: &[char]) -> bool {
+        match p.first() {
+            None => s.is_empty(),
+            Some('*') if p.get(1) == Some(&'*') => {
+                let rest = if p.get(2) == Some(&'/') { &p[3..] } else { &p[2..] };
+                (0..=s.len()).any(|k| (k == 0 || s[k - 1] == '/' || rest.is_empty()) && m(rest, &s[k..])) || m(&p[2..], s)
+            }
+            Some('*') => (0..=s.len()).take_while(|&k| k == 0 || s[k - 1] != '/').any(|k| m(&p[1..], &s[k..])),
+            Some('?') => !s.is_empty() && s[0] != '/' && m(&p[1..], &s[1..]),
+            Some('[') => {
+                let Some(end) = p.iter().skip(1).position(|c| *c == ']').map(|e| e + 1) else {
+                    return !s.is_empty() && s[0] == '[' && m(&p[1..], &s[1..]);
+                };
+                let Some(&c) = s.first() else { return false };
+                let mut class = &p[1..end];
+                let neg = matches!(class.first(), Some('!' | '^'));
+                if neg {
+                    class = &class[1..];
+                }
+                let mut hit = false;
+                let mut k = 0;
+                while k < class.len() {
+                    if k + 2 < class.len() && class[k + 1] == '-' {
+                        hit |= class[k] <= c && c <= class[k + 2];
+                        k += 3;
+                    } else {
+                        hit |= class[k] == c;
+                        k += 1;
+                    }
+                }
+                hit != neg && m(&p[end + 1..], &s[1..])
+            }
+            Some('\\') if p.len() > 1 => !s.is_empty() && s[0] == p[1] && m(&p[2..], &s[1..]),
+            Some(c) => !s.is_empty() && s[0] == *c && m(&p[1..], &s[1..]),
+        }
+    }
+    let p: Vec<char> = pat.chars().collect();
+    let s: Vec<char> = s.chars().collect();
+    m(&p, &s)
 }
 
 /// Whether the RUN has a BuildKit cache mount (`--mount=type=cache`), optionally only one whose
@@ -189,5 +697,137 @@ mod tests {
         assert_eq!(append("# escape=`\r\nRUN a && `\r\n  b\r\n", "b"), "# escape=`\r\nRUN a && `\r\n  b && `\r\n  rm -rf /x\r\n");
         assert_eq!(append("RUN <<EOF\n  a\n  b\nEOF\n", "b"), "RUN <<EOF\n  a\n  b\n  rm -rf /x\nEOF\n");
         assert_eq!(append("RUN <<EOF\n  a\n  b \\\n      c\nEOF\n", "b"), "RUN <<EOF\n  a\n  b \\\n      c\n  rm -rf /x\nEOF\n");
+        assert_eq!(append("RUN <<EOF\nb \\\n    --x\nEOF\n", "b"), "RUN <<EOF\nb \\\n    --x\nrm -rf /x\nEOF\n");
+        // a command spread over lines: the indentation of its first line
+        assert_eq!(append("RUN a \\\n  && b \\\n      x\n", "b"), "RUN a \\\n  && b \\\n      x \\\n  && rm -rf /x\n");
+        assert_eq!(append("RUN b \\\n      x\n", "b"), "RUN b \\\n      x && \\\n      rm -rf /x\n");
+    }
+
+    fn cx_of<'a>(f: &'a crate::syntax::Dockerfile, m: &'a Model, b: &'a BuildContext) -> Context<'a> {
+        Context::new(f, m, b)
+    }
+
+    /// The text after removing the first command named `program`.
+    fn remove(text: &str, program: &str) -> Option<String> {
+        let f = crate::syntax::parse(text).unwrap();
+        let m = Model::new(&f);
+        let b = BuildContext::default();
+        let cx = cx_of(&f, &m, &b);
+        let rc = run_commands(&cx).into_iter().find(|rc| rc.cmd.program() == Some(program)).unwrap();
+        let k = rc.script.commands.iter().position(|c| std::ptr::eq(c, rc.cmd)).unwrap();
+        remove_command(&cx, rc.script, k).map(|e| splice(text, &[e]))
+    }
+
+    #[test]
+    fn removes_a_command_with_its_joint() {
+        assert_eq!(remove("RUN a && b && c\n", "a").as_deref(), Some("RUN b && c\n"));
+        assert_eq!(remove("RUN a && b && c\n", "b").as_deref(), Some("RUN a && c\n"));
+        assert_eq!(remove("RUN a && b && c\n", "c").as_deref(), Some("RUN a && b\n"));
+        assert_eq!(remove("RUN a; b\n", "a").as_deref(), Some("RUN b\n"));
+        assert_eq!(remove("RUN a && \\\n    b && \\\n    c\n", "c").as_deref(), Some("RUN a && \\\n    b\n"));
+        assert_eq!(remove("RUN a \\\n  && b \\\n  && c\n", "a").as_deref(), Some("RUN b \\\n  && c\n"));
+        assert_eq!(remove("RUN <<EOF\na\nb\nEOF\n", "a").as_deref(), Some("RUN <<EOF\nb\nEOF\n"));
+        assert_eq!(remove("# escape=`\r\nRUN a && `\r\n  b\r\n", "b").as_deref(), Some("# escape=`\r\nRUN a\r\n"));
+        // not cleanly
+        assert_eq!(remove("RUN a\n", "a"), None);
+        assert_eq!(remove("RUN a | b && c\n", "b"), None);
+        assert_eq!(remove("RUN a || b\n", "b"), None);
+        assert_eq!(remove("RUN a \\\n  # c\n  && b\n", "b"), None);
+        assert_eq!(remove("RUN if x; then a; fi && b\n", "a"), None);
+        assert_eq!(remove("RUN for i in 1; do a; done && b\n", "a"), None);
+    }
+
+    /// The inner commands `run_commands_incl` adds, as (words, opaque).
+    fn inner(text: &str) -> Vec<(Vec<String>, bool)> {
+        let f = crate::syntax::parse(text).unwrap();
+        let m = Model::new(&f);
+        let b = BuildContext::default();
+        let cx = cx_of(&f, &m, &b);
+        let ins = InnerScripts::of(&cx);
+        let all = run_commands_incl(&cx, &ins);
+        let top = run_commands(&cx).len();
+        assert_eq!(all.len() - top, ins.scripts.iter().map(|(_, s)| s.commands.len()).sum::<usize>());
+        ins.scripts
+            .iter()
+            .flat_map(|(_, s)| s.commands.iter().map(move |c| (c.words.iter().map(|w| w.text.clone()).collect(), c.opaque.or(s.opaque).is_some())))
+            .collect()
+    }
+
+    #[test]
+    fn reads_sh_c_strings() {
+        let w = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        assert_eq!(inner("RUN sh -c 'a x && b'\n"), vec![(w(&["a", "x"]), false), (w(&["b"]), false)]);
+        assert_eq!(inner("RUN bash -exc \"a\"\n"), vec![(w(&["a"]), false)]);
+        assert_eq!(inner("RUN bash -o pipefail -c 'a'\n"), vec![(w(&["a"]), false)]);
+        assert_eq!(inner("RUN sh -c \"a $X\"\n"), vec![(w(&["a", "$X"]), true)]);
+        assert_eq!(inner("RUN sh -c \"a \\\"b\\\"\"\n"), vec![(w(&["a", "b"]), true)]);
+        assert_eq!(inner("RUN for i in 1; do sh -c 'a'; done\n"), vec![(w(&["a"]), true)]);
+        assert!(inner("RUN sh script.sh 'a'\n").is_empty());
+        assert!(inner("RUN sh -c\n").is_empty());
+        // the ranges point at the file
+        let t = "RUN x && sh -c 'pip install y'\n";
+        let f = crate::syntax::parse(t).unwrap();
+        let m = Model::new(&f);
+        let b = BuildContext::default();
+        let cx = cx_of(&f, &m, &b);
+        let ins = InnerScripts::of(&cx);
+        let w = &ins.scripts[0].1.commands[0].words[1];
+        assert_eq!(&t[w.range.clone()], "install");
+    }
+
+    #[test]
+    fn globs() {
+        assert!(glob_match("package*.json", "package-lock.json"));
+        assert!(glob_match("*.json", "package.json"));
+        assert!(!glob_match("*.json", "a/package.json"));
+        assert!(glob_match("**/package.json", "package.json"));
+        assert!(glob_match("**/package.json", "a/b/package.json"));
+        assert!(glob_match("yarn.loc[kx]", "yarn.lock"));
+        assert!(!glob_match("yarn.loc[!k]", "yarn.lock"));
+        assert!(glob_match("a?c", "abc"));
+        assert!(!glob_match("a?c", "a/c"));
+    }
+
+    #[test]
+    fn finds_context_files() {
+        use crate::transforms::testing::context;
+        let (_d, b) = context(&[("package-lock.json", "{}"), ("web/package-lock.json", "{}"), ("web/src/x", ""), (".dockerignore", "web/src\n")]);
+        let status = |text: &str, sub: &str| {
+            let f = crate::syntax::parse(text).unwrap();
+            let m = Model::new(&f);
+            let cx = cx_of(&f, &m, &b);
+            context_file(&cx, f.instructions.len() - 1, &["package-lock.json"], sub)
+        };
+        assert_eq!(status("FROM a\nCOPY package*.json ./\nRUN x\n", ""), ContextFile::Copied("package-lock.json".into()));
+        assert_eq!(status("FROM a\nCOPY . /app\nRUN x\n", "web"), ContextFile::Copied("web/package-lock.json".into()));
+        assert_eq!(status("FROM a\nCOPY web /app\nRUN x\n", ""), ContextFile::Copied("web/package-lock.json".into()));
+        assert_eq!(status("FROM a AS b\nCOPY ./web/package-lock.json .\nFROM b\nRUN x\n", ""), ContextFile::Copied("web/package-lock.json".into()));
+        assert_eq!(status("FROM a\nCOPY package.json ./\nRUN x\n", ""), ContextFile::NotCopied("package-lock.json".into()));
+        assert_eq!(status("FROM a\nCOPY --from=b . .\nRUN x\n", ""), ContextFile::NotCopied("package-lock.json".into()));
+        assert_eq!(status("FROM a\nRUN --mount=type=bind,source=web,target=/w x\n", ""), ContextFile::Copied("web/package-lock.json".into()));
+        let f = crate::syntax::parse("FROM a\n").unwrap();
+        let m = Model::new(&f);
+        let cx = cx_of(&f, &m, &b);
+        assert!(dockerignored(&cx, "web/src/x"));
+        assert!(!dockerignored(&cx, "web/package-lock.json"));
+        let none = BuildContext::default();
+        let cx = cx_of(&f, &m, &none);
+        assert_eq!(context_file(&cx, 0, &["package-lock.json"], ""), ContextFile::Unknown);
+    }
+
+    #[test]
+    fn follows_cd() {
+        let sub = |text: &str| {
+            let f = crate::syntax::parse(text).unwrap();
+            let m = Model::new(&f);
+            let b = BuildContext::default();
+            let cx = cx_of(&f, &m, &b);
+            let rc = run_commands(&cx).into_iter().find(|rc| rc.cmd.program() == Some("npm")).unwrap();
+            cd_subdir(&rc)
+        };
+        assert_eq!(sub("RUN npm ci\n").as_deref(), Some(""));
+        assert_eq!(sub("RUN cd web && cd ./app/.. && npm ci\n").as_deref(), Some("web"));
+        assert_eq!(sub("RUN cd /app && npm ci\n"), None);
+        assert_eq!(sub("RUN cd $D && npm ci\n"), None);
     }
 }

@@ -12,9 +12,17 @@ mod apt_get_yes;
 mod apt_lists_cleanup;
 mod apt_to_apt_get;
 pub mod common;
+mod apk_no_cache;
+mod gem_no_document;
+mod npm_ci;
+mod package_cache_clean;
 mod pip_no_cache_dir;
 mod pin_base_image;
+mod rpm_assume_yes;
+mod rpm_clean;
+mod rpm_weak_deps;
 mod slim_base_image;
+mod yarn_frozen_lockfile;
 
 /// Every rule, in pipeline order.
 pub fn all() -> Vec<&'static dyn Rule> {
@@ -24,6 +32,14 @@ pub fn all() -> Vec<&'static dyn Rule> {
         &apt_get_yes::AptGetYes,
         &apt_get_no_install_recommends::AptGetNoInstallRecommends,
         &apt_lists_cleanup::AptListsCleanup,
+        &apk_no_cache::ApkNoCache,
+        &npm_ci::NpmCi,
+        &yarn_frozen_lockfile::YarnFrozenLockfile,
+        &package_cache_clean::PackageCacheClean,
+        &rpm_assume_yes::RpmAssumeYes,
+        &rpm_clean::RpmClean,
+        &rpm_weak_deps::RpmWeakDeps,
+        &gem_no_document::GemNoDocument,
         &slim_base_image::SlimBaseImage,
         &pin_base_image::PinBaseImage,
     ]
@@ -58,6 +74,36 @@ pub(crate) mod testing {
 
     pub fn fix(rule: &dyn Rule, text: &str) -> String {
         fix_with(rule, text, false, &BuildContext::default())
+    }
+
+    /// A build context directory with these files.
+    pub fn context(files: &[(&str, &str)]) -> (tempdir::Dir, BuildContext) {
+        let d = tempdir::Dir::new();
+        for (p, t) in files {
+            let f = d.0.join(p);
+            std::fs::create_dir_all(f.parent().unwrap()).unwrap();
+            std::fs::write(f, t).unwrap();
+        }
+        let b = BuildContext::new(Some(d.0.clone()));
+        (d, b)
+    }
+
+    pub mod tempdir {
+        pub struct Dir(pub std::path::PathBuf);
+        impl Dir {
+            pub fn new() -> Dir {
+                use std::sync::atomic::{AtomicUsize, Ordering};
+                static N: AtomicUsize = AtomicUsize::new(0);
+                let p = std::env::temp_dir().join(format!("dopt-test-{}-{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst)));
+                std::fs::create_dir_all(&p).unwrap();
+                Dir(p)
+            }
+        }
+        impl Drop for Dir {
+            fn drop(&mut self) {
+                let _ = std::fs::remove_dir_all(&self.0);
+            }
+        }
     }
 
     /// The number of findings of `rule` on `text`.

@@ -1,8 +1,7 @@
 //! DP101 pip-no-cache-dir
 use crate::engine::{Context, Diagnostic, Edit, Fix, FixKind, Rule, RuleMeta};
 use crate::model::shell::{Command, Word};
-use crate::syntax::Kind;
-use crate::transforms::common::{has_cache_mount, var_set_before};
+use crate::transforms::common::{has_cache_mount, run_commands_incl, var_set_before, InnerScripts};
 
 pub struct PipNoCacheDir;
 
@@ -14,7 +13,8 @@ static META: RuleMeta = RuleMeta {
     hadolint: &["DL3042"],
     docs: r#"## What it does
 Finds `pip install` (also `pip3`, `pip3.11`, `python -m pip`, `python3 -m pip`) in RUN
-instructions, heredoc scripts included, and adds `--no-cache-dir` right after `install`.
+instructions, heredoc scripts, ONBUILD RUN and the strings of `sh -c '...'` /
+`bash -c "..."` included, and adds `--no-cache-dir` right after `install`.
 
 ## Why
 pip keeps every wheel it downloads in `~/.cache/pip`. In an image that cache is dead weight,
@@ -37,8 +37,9 @@ RUN pip install --no-cache-dir -r requirements.txt
 
 ## Fix safety
 Safe: the flag only stops pip from writing its cache; what is installed does not change.
-A command dopt's shell model does not fully understand (inside `$(...)`, a `for` loop) is
-reported without a fix.
+A command dopt's shell model does not fully understand (inside `$(...)`, a `for` loop, a
+`sh -c "..."` string with escapes or expansions, whose bytes are not the ones the inner shell
+reads) is reported without a fix.
 "#,
 };
 
@@ -48,31 +49,26 @@ impl Rule for PipNoCacheDir {
     }
 
     fn check(&self, cx: &Context, out: &mut Vec<Diagnostic>) {
-        for (i, ins) in cx.file.instructions.iter().enumerate() {
-            let node = ins.effective();
-            if node.kind != Kind::Run || node.json {
+        let inner = InnerScripts::of(cx);
+        for rc in run_commands_incl(cx, &inner) {
+            let Some(install) = pip_install_word(rc.cmd) else { continue };
+            let cmd = rc.cmd;
+            if cmd.has_flag(&["--no-cache-dir", "--cache-dir"]) {
                 continue;
             }
-            if has_cache_mount(node, None) || var_set_before(cx, i, "PIP_NO_CACHE_DIR") {
+            if cmd.assignments.iter().any(|a| a.text.starts_with("PIP_NO_CACHE_DIR=")) {
                 continue;
             }
-            for script in cx.scripts(i) {
-                for cmd in &script.commands {
-                    let Some(install) = pip_install_word(cmd) else { continue };
-                    if cmd.has_flag(&["--no-cache-dir", "--cache-dir"]) {
-                        continue;
-                    }
-                    if cmd.assignments.iter().any(|a| a.text.starts_with("PIP_NO_CACHE_DIR=")) {
-                        continue;
-                    }
-                    let fix = match (cmd.opaque, script.opaque) {
-                        (None, None) => Some(Fix::safe(vec![Edit::insert(install.range.end, " --no-cache-dir")])),
-                        _ => None,
-                    };
-                    let why = cmd.opaque.or(script.opaque).map(|r| format!(" (no fix: {r})")).unwrap_or_default();
-                    out.push(cx.diag(&META, cmd.range.clone(), format!("`pip install` without `--no-cache-dir`{why}"), fix));
-                }
+            let node = cx.file.instructions[rc.ins].effective();
+            if has_cache_mount(node, None) || var_set_before(cx, rc.ins, "PIP_NO_CACHE_DIR") {
+                continue;
             }
+            let fix = match rc.opaque() {
+                None => Some(Fix::safe(vec![Edit::insert(install.range.end, " --no-cache-dir")])),
+                Some(_) => None,
+            };
+            let why = rc.opaque().map(|r| format!(" (no fix: {r})")).unwrap_or_default();
+            out.push(cx.diag(&META, cmd.range.clone(), format!("`pip install` without `--no-cache-dir`{why}"), fix));
         }
     }
 }
@@ -138,6 +134,31 @@ mod tests {
             fix(&PipNoCacheDir, "# escape=`\r\nFROM python\r\nRUN pip install `\r\n    x\r\n"),
             "# escape=`\r\nFROM python\r\nRUN pip install --no-cache-dir `\r\n    x\r\n"
         );
+    }
+
+    #[test]
+    fn inside_sh_c() {
+        assert_eq!(fix(&PipNoCacheDir, "FROM python\nRUN sh -c 'pip install x'\n"), "FROM python\nRUN sh -c 'pip install --no-cache-dir x'\n");
+        assert_eq!(
+            fix(&PipNoCacheDir, "FROM python\nRUN /bin/bash -o pipefail -ec \"apt-get update && pip3 install -r r.txt\" && echo\n"),
+            "FROM python\nRUN /bin/bash -o pipefail -ec \"apt-get update && pip3 install --no-cache-dir -r r.txt\" && echo\n"
+        );
+        assert_eq!(
+            fix(&PipNoCacheDir, "FROM python\nRUN sudo sh -c 'cd /app && \\\n    pip install .'\n"),
+            "FROM python\nRUN sudo sh -c 'cd /app && \\\n    pip install --no-cache-dir .'\n"
+        );
+        assert_eq!(
+            fix(&PipNoCacheDir, "FROM python\nRUN su app -s /bin/sh -c 'true' && sh -c \"sh -c 'pip install x'\"\n"),
+            "FROM python\nRUN su app -s /bin/sh -c 'true' && sh -c \"sh -c 'pip install --no-cache-dir x'\"\n"
+        );
+        // escapes or expansions: reported, not edited
+        for s in ["FROM python\nRUN sh -c \"pip install \\\"x\\\"\"\n", "FROM python\nRUN bash -c \"pip install $PKG\"\n", "FROM python\nRUN sh -c 'pip install '\"$X\"\n"] {
+            assert_eq!(count(&PipNoCacheDir, s), 1, "{s}");
+            assert_eq!(fix(&PipNoCacheDir, s), s);
+        }
+        // not a -c string
+        assert_eq!(count(&PipNoCacheDir, "FROM python\nRUN sh install.sh 'pip install x'\n"), 0);
+        assert_eq!(count(&PipNoCacheDir, "FROM python\nRUN --mount=type=cache,target=/root/.cache/pip sh -c 'pip install x'\n"), 0);
     }
 
     #[test]

@@ -218,6 +218,8 @@ enum Tok {
     Word(Word),
     Op(Sep, Range<usize>),
     Redir,
+    /// A redirection complete in itself (`2>&1`, `>&-`): where it ends.
+    RedirDone(usize),
     Open(u8),
     Close(u8),
 }
@@ -333,6 +335,11 @@ pub fn parse_script(text: &str, base: usize) -> Script {
             }
             Tok::Redir => {
                 expect_redir_target = true;
+            }
+            Tok::RedirDone(end) => {
+                if let Some(c) = cur.as_mut() {
+                    c.range.end = *end;
+                }
             }
             Tok::Open(_) => {
                 finish(&mut cur, &mut script.commands, None);
@@ -459,6 +466,7 @@ impl Lexer<'_> {
             while self.i < self.b.len() && (self.b[self.i].is_ascii_digit() || self.b[self.i] == b'-') {
                 self.i += 1;
             }
+            out.push(Tok::RedirDone(self.base + self.i));
             return;
         }
         if heredoc && self.base_is_inline_heredoc() {
@@ -673,6 +681,15 @@ mod tests {
         assert!(flag_matches("--yes", &["-y", "--yes"]));
         assert!(flag_matches("--cache-dir=/x", &["--cache-dir"]));
         assert!(!flag_matches("--yesno", &["--yes"]));
+    }
+
+    #[test]
+    fn fd_duplications_belong_to_their_command() {
+        let t = "yarn install > /dev/null 2>&1 && echo";
+        let s = parse_script(t, 0);
+        assert_eq!(&t[s.commands[0].range.clone()], "yarn install > /dev/null 2>&1");
+        let t = "a >&2; b";
+        assert_eq!(&t[parse_script(t, 0).commands[0].range.clone()], "a >&2");
     }
 
     #[test]
