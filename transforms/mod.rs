@@ -6,12 +6,18 @@
 
 use crate::engine::{Rule, RuleMeta};
 
+mod apt_get_update_merge;
 pub mod common;
+mod merge_consecutive_runs;
 mod pip_no_cache_dir;
 
 /// Every rule, in pipeline order.
 pub fn all() -> Vec<&'static dyn Rule> {
-    vec![&pip_no_cache_dir::PipNoCacheDir]
+    vec![
+        &pip_no_cache_dir::PipNoCacheDir,
+        &apt_get_update_merge::AptGetUpdateMerge,
+        &merge_consecutive_runs::MergeConsecutiveRuns,
+    ]
 }
 
 /// A rule by code (`DP101`) or name (`pip-no-cache-dir`), case-insensitive for codes.
