@@ -6,6 +6,7 @@
 
 use crate::engine::{Rule, RuleMeta};
 
+mod add_to_copy;
 mod apt_get_update_merge;
 pub mod common;
 mod merge_consecutive_runs;
@@ -17,6 +18,7 @@ pub fn all() -> Vec<&'static dyn Rule> {
         &pip_no_cache_dir::PipNoCacheDir,
         &apt_get_update_merge::AptGetUpdateMerge,
         &merge_consecutive_runs::MergeConsecutiveRuns,
+        &add_to_copy::AddToCopy,
     ]
 }
 
