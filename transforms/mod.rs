@@ -9,6 +9,7 @@ use crate::engine::{Rule, RuleMeta};
 mod add_to_copy;
 mod apt_get_update_merge;
 pub mod common;
+mod exec_form_cmd;
 mod merge_consecutive_runs;
 mod pip_no_cache_dir;
 
@@ -19,6 +20,7 @@ pub fn all() -> Vec<&'static dyn Rule> {
         &apt_get_update_merge::AptGetUpdateMerge,
         &merge_consecutive_runs::MergeConsecutiveRuns,
         &add_to_copy::AddToCopy,
+        &exec_form_cmd::ExecFormCmd,
     ]
 }
 
