@@ -154,10 +154,8 @@ fn target(cx: &Context, u: usize, m: Manager) -> Result<usize, &'static str> {
             }
             Kind::User => return Err("a USER between them would run the update as another user"),
             Kind::Shell => return Err("a SHELL between them would run the update in another shell"),
-            Kind::Volume => {
-                if ins.node.values.iter().any(|v| v.starts_with("/var") || v == "/") {
-                    return Err("a VOLUME between them covers the package lists");
-                }
+            Kind::Volume if ins.node.values.iter().any(|v| v.starts_with("/var") || v == "/") => {
+                return Err("a VOLUME between them covers the package lists");
             }
             Kind::Copy | Kind::Add => {
                 let dest = ins.node.values.last().map(String::as_str).unwrap_or("");

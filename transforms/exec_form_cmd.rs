@@ -2,7 +2,7 @@
 use crate::engine::{splice, Applicability, Context, Diagnostic, Edit, Fix, FixKind, Rule, RuleMeta};
 use std::ops::Range;
 
-use crate::model::shell::{base, parse_script, view_of, Script, Sep, Word};
+use crate::model::shell::{base, parse_script, shell_text, view_of, Script, Sep, Word};
 use crate::syntax::Kind;
 use crate::transforms::common::{stage_chain, stage_shell, StageShell};
 
@@ -348,11 +348,7 @@ fn shell_form_diag(cx: &Context, i: usize, range: Range<usize>, prefix: &[String
         out.push(cx.diag(&META, kw, format!("{what} in shell form (no fix: the stage's shell is not a POSIX shell)"), None));
         return;
     };
-    let (view, vstart, joined) = view_of(cx.file, ins, range.clone());
-    let mut script = parse_script(&view, vstart);
-    if joined {
-        script.opaque.get_or_insert("a line continuation joins two words");
-    }
+    let script = shell_text(cx.file, ins, range.clone());
     if let Some((words, from)) = plain_command(cx, i, range.clone(), &script) {
         let argv: Vec<String> = words.iter().map(|w| w.text.clone()).collect();
         let mut want = prefix.to_vec();
@@ -434,6 +430,7 @@ fn exec_last_command(cx: &Context, i: usize, out: &mut Vec<Diagnostic>) {
         || first.is_empty()
         || BUILTINS.contains(&first)
         || KEYWORDS.contains(&first)
+        || v[2][..last.range.start].trim_end().ends_with('!')
     {
         return;
     }
@@ -445,7 +442,7 @@ fn exec_last_command(cx: &Context, i: usize, out: &mut Vec<Diagnostic>) {
     // where the script's text is in the file: the third string of the array, without escapes
     let args = ins.args_text();
     let Some(lit) = nth_json_string(args, 2) else { return };
-    if &args[lit.clone()] != v[2] {
+    if args[lit.clone()] != v[2] {
         return;
     }
     let a = ins.node.args.start;
@@ -586,6 +583,7 @@ mod tests {
             "FROM a:1\nCMD [\"sh\", \"-c\", \"a || b\"]\n",
             "FROM a:1\nCMD [\"sh\", \"-c\", \"trap 'x' TERM; a\"]\n",
             "FROM a:1\nCMD [\"sh\", \"-c\", \"a; wait\"]\n",
+            "FROM a:1\nCMD [\"sh\", \"-c\", \"a; ! b\"]\n",
             "FROM a:1\nCMD [\"sh\", \"-c\", \"X=1 a\"]\n",
             "FROM a:1\nCMD [\"sh\", \"-c\", \"exec a\"]\n",
             "FROM a:1\nCMD [\"sh\", \"-c\", \"a \\\"$X\\\"\"]\n",

@@ -197,12 +197,18 @@ pub fn shell_form(file: &Dockerfile, ins: &Instruction) -> Option<Script> {
     if node.json || node.args.is_empty() || !matches!(node.kind, Kind::Run | Kind::Cmd | Kind::Entrypoint) {
         return None;
     }
-    let (view, start, joined) = view_of(file, ins, node.args.clone());
+    Some(shell_text(file, ins, node.args.clone()))
+}
+
+/// The shell text at the logical range `a` of an instruction (the command after `CMD` of a
+/// HEALTHCHECK, say) as a script.
+pub fn shell_text(file: &Dockerfile, ins: &Instruction, a: Range<usize>) -> Script {
+    let (view, start, joined) = view_of(file, ins, a);
     let mut s = parse_script(&view, start);
     if joined && s.opaque.is_none() {
         s.opaque = Some("a line continuation joins two words");
     }
-    Some(s)
+    s
 }
 
 /// The view of the logical range `a` of an instruction: source text with dropped bytes blanked.
