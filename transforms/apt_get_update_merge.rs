@@ -112,6 +112,9 @@ fn lone_update(cx: &Context, i: usize) -> Option<Manager> {
     if ins.node.kind != Kind::Run || ins.node.json || !ins.heredocs.is_empty() {
         return None;
     }
+    if !matches!(crate::transforms::common::stage_shell(cx, i), crate::transforms::common::StageShell::Posix(_)) {
+        return None;
+    }
     let s = cx.scripts(i).first()?;
     if s.opaque.is_some() || s.commands.len() != 1 || s.background || !s.comments.is_empty() {
         return None;
@@ -318,6 +321,7 @@ mod tests {
             "FROM debian\nRUN [\"apt-get\", \"update\"]\nRUN apt-get install -y a\n",
             "FROM debian\nONBUILD RUN apt-get update\nRUN apt-get install -y a\n",
             "FROM debian\nRUN apt-get install -y a\n",
+            "FROM debian\nSHELL [\"pwsh\", \"-c\"]\nRUN apt-get update\nENV A=1\nRUN apt-get install -y a\n",
         ] {
             assert_eq!(count(R, s), 0, "{s}");
         }
@@ -358,5 +362,47 @@ mod tests {
             let again = engine::run(&out.output, &rules, &BuildContext::default(), &opts).unwrap();
             assert_eq!(again.output, out.output);
         }
+    }
+
+    #[test]
+    fn the_moved_update_fails_the_build_as_before() {
+        use std::os::unix::fs::PermissionsExt;
+        // a fake apt-get that prints its arguments and fails on `update` when asked to
+        let dir = std::env::temp_dir().join(format!("dopt-dp106-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let fake = dir.join("apt-get");
+        std::fs::write(&fake, "#!/bin/sh\necho apt-get \"$@\"\n[ \"$1\" = update ] && [ -n \"$FAIL_UPDATE\" ] && exit 1\n[ \"$3\" = bad ] && exit 1\nexit 0\n").unwrap();
+        std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let path = format!("{}:{}", dir.display(), std::env::var("PATH").unwrap_or_default());
+        let build = |text: &str, fail: bool| -> Option<(String, bool)> {
+            let f = crate::syntax::parse(text).unwrap();
+            let mut out = String::new();
+            for b in f.instructions.iter().filter(|i| i.node.kind == Kind::Run).map(|i| i.node.values[0].clone()) {
+                let mut c = std::process::Command::new("sh");
+                c.arg("-c").arg(&b).env("PATH", &path);
+                if fail {
+                    c.env("FAIL_UPDATE", "1");
+                }
+                let o = c.output().ok()?;
+                out.push_str(&String::from_utf8_lossy(&o.stdout));
+                if !o.status.success() {
+                    return Some((out, false));
+                }
+            }
+            Some((out, true))
+        };
+        for t in ["apt-get install -y a", "apt-get install -y bad || echo x", "apt-get install -y bad; echo b", "echo pre && apt-get install -y a", "apt-get install -y a &"] {
+            let src = format!("FROM debian\nRUN apt-get update\nENV A=1\nRUN {t}\n");
+            let moved = fix(R, &src);
+            assert_ne!(moved, src);
+            for fail in [false, true] {
+                let (Some(before), Some(after)) = (build(&src, fail), build(&moved, fail)) else { return };
+                assert_eq!(before.1, after.1, "{src}---\n{moved}");
+                if before.1 {
+                    assert_eq!(before.0.lines().count(), after.0.lines().count(), "{moved}");
+                }
+            }
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }
