@@ -92,12 +92,10 @@ fn layouts() {
 #[test]
 fn split_update_and_install() {
     let text = "FROM debian:12\nRUN apt-get update\nRUN apt-get install curl\n";
-    // the lists are read by the next RUN: only flags without --unsafe-fixes
-    assert_eq!(safe(text), "FROM debian:12\nRUN apt-get update\nRUN apt-get install -y --no-install-recommends curl ca-certificates\n");
-    assert_eq!(
-        with_unsafe(text),
-        "FROM debian:12\nRUN apt-get update && rm -rf /var/lib/apt/lists/*\nRUN apt-get update && apt-get install -y --no-install-recommends curl ca-certificates && rm -rf /var/lib/apt/lists/*\n"
-    );
+    // DP106 moves the lone update into the RUN that installs; then the lists are removed there
+    let merged = "FROM debian:12\nRUN apt-get update && \\\n    apt-get install -y --no-install-recommends curl ca-certificates && \\\n    rm -rf /var/lib/apt/lists/*\n";
+    assert_eq!(safe(text), merged);
+    assert_eq!(with_unsafe(text), merged);
 }
 
 #[test]

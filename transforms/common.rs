@@ -558,10 +558,9 @@ pub fn has_cache_mount(node: &Node, target: Option<&str>) -> bool {
     })
 }
 
-/// Whether `var` is set by ENV in the stage of instruction `i` (before it) or a stage it is
-/// built FROM, or by ARG in its stage before it.
-pub fn var_set_before(cx: &Context, i: usize, var: &str) -> bool {
-    let Some(stage) = cx.model.stage_of(i) else { return false };
+/// The stage of instruction `i` and the stages it is built FROM, nearest first.
+pub fn stage_chain(cx: &Context, i: usize) -> Vec<usize> {
+    let Some(stage) = cx.model.stage_of(i) else { return Vec::new() };
     let mut chain = vec![stage.index];
     let mut cur = stage.parent;
     while let Some(p) = cur {
@@ -571,18 +570,69 @@ pub fn var_set_before(cx: &Context, i: usize, var: &str) -> bool {
         chain.push(p);
         cur = cx.model.stages[p].parent;
     }
-    chain.iter().any(|&s| {
+    chain
+}
+
+/// The instructions that shape the image at instruction `i`, nearest first: those before `i`
+/// in its stage, then all of each stage it is built FROM.
+pub fn instructions_in_scope(cx: &Context, i: usize) -> Vec<usize> {
+    let chain = stage_chain(cx, i);
+    let mut out = Vec::new();
+    for (k, &s) in chain.iter().enumerate() {
         let st = &cx.model.stages[s];
-        let end = if s == stage.index { i } else { st.instructions.end };
-        cx.file.instructions[st.instructions.start..end].iter().any(|ins| {
-            let n = ins.effective();
-            match n.kind {
-                Kind::Env => n.values.iter().step_by(2).any(|k| k == var),
-                Kind::Arg => n.values.iter().any(|w| w.split('=').next() == Some(var)),
-                _ => false,
-            }
-        })
+        let end = if k == 0 { i } else { st.instructions.end };
+        out.extend((st.instructions.start..end).rev());
+    }
+    out
+}
+
+/// Whether `var` is set by ENV in the stage of instruction `i` (before it) or a stage it is
+/// built FROM, or by ARG in its stage before it.
+pub fn var_set_before(cx: &Context, i: usize, var: &str) -> bool {
+    instructions_in_scope(cx, i).into_iter().any(|k| {
+        let n = cx.file.instructions[k].effective();
+        match n.kind {
+            Kind::Env => n.values.iter().step_by(2).any(|k| k == var),
+            Kind::Arg => n.values.iter().any(|w| w.split('=').next() == Some(var)),
+            _ => false,
+        }
     })
+}
+
+/// The shell that runs shell-form instructions at some point of a stage.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StageShell {
+    /// A POSIX shell (sh, bash, dash, ash, zsh, ksh): the command line goes after these words.
+    Posix(Vec<String>),
+    /// PowerShell, cmd or anything else, or a Windows base image: dopt's shell model does not
+    /// apply.
+    Other,
+}
+
+/// Whether an image reference names a Windows image (whose default shell is `cmd`).
+pub fn is_windows_image(base: &str) -> bool {
+    let b = base.to_ascii_lowercase();
+    ["windows", "nanoserver", "servercore", "dotnet/framework"].iter().any(|k| b.contains(k))
+}
+
+/// The shell of shell-form instructions at instruction `i`: the nearest `SHELL` in scope, else
+/// `/bin/sh -c` (a base image is assumed to set no `SHELL` of its own, as Linux images do).
+pub fn stage_shell(cx: &Context, i: usize) -> StageShell {
+    for k in instructions_in_scope(cx, i) {
+        let n = cx.file.instructions[k].effective();
+        if n.kind == Kind::Shell && cx.file.instructions[k].node.trigger.is_none() {
+            let posix = n.json
+                && n.values.len() >= 2
+                && matches!(crate::model::shell::base(&n.values[0]), "sh" | "bash" | "dash" | "ash" | "zsh" | "ksh" | "mksh")
+                && n.values.last().is_some_and(|c| c == "-c" || (c.starts_with('-') && !c.starts_with("--") && c.ends_with('c')));
+            return if posix { StageShell::Posix(n.values.clone()) } else { StageShell::Other };
+        }
+    }
+    let chain = stage_chain(cx, i);
+    match chain.last() {
+        Some(&root) if is_windows_image(&cx.model.stages[root].base_resolved) => StageShell::Other,
+        _ => StageShell::Posix(vec!["/bin/sh".into(), "-c".into()]),
+    }
 }
 
 /// How a multi-line RUN chains its commands.
@@ -594,8 +644,9 @@ pub enum ChainStyle {
     Leading,
 }
 
-/// The chaining style of instruction `i` (trailing when it shows none).
-pub fn chain_style(cx: &Context, i: usize) -> ChainStyle {
+/// How many lines of instruction `i` chain in the leading (`&& cmd`) and in the trailing
+/// (`cmd && \`) style.
+pub fn chain_counts(cx: &Context, i: usize) -> (usize, usize) {
     let ins = &cx.file.instructions[i];
     let text = &cx.file.text[ins.range.start..ins.header_end];
     let mut leading = 0;
@@ -610,11 +661,54 @@ pub fn chain_style(cx: &Context, i: usize) -> ChainStyle {
             trailing += 1;
         }
     }
+    (leading, trailing)
+}
+
+/// The chaining style of instruction `i` (trailing when it shows none).
+pub fn chain_style(cx: &Context, i: usize) -> ChainStyle {
+    let (leading, trailing) = chain_counts(cx, i);
     if leading > trailing {
         ChainStyle::Leading
     } else {
         ChainStyle::Trailing
     }
+}
+
+/// The indentation of the continuation lines of instruction `i` (without a leading `&&`), if it
+/// has any that are not comments.
+pub fn continuation_indent(cx: &Context, i: usize) -> Option<String> {
+    let ins = &cx.file.instructions[i];
+    let text = &cx.file.text[ins.range.start..ins.header_end];
+    text.lines().skip(1).find(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#')).map(|l| {
+        l.chars().take_while(|c| *c == ' ' || *c == '\t').collect()
+    })
+}
+
+/// The indentation of the lines of instruction `i` that start a chained command: lines that
+/// begin with `&&`/`||` (leading style), or lines after one that ends with `&& \`, `|| \` or
+/// `; \` (trailing style).
+pub fn chain_indent(cx: &Context, i: usize, style: ChainStyle) -> Option<String> {
+    let ins = &cx.file.instructions[i];
+    let text = &cx.file.text[ins.range.start..ins.header_end];
+    let esc = cx.file.escape;
+    let mut prev_chains = false;
+    for (k, line) in text.lines().enumerate() {
+        let t = line.trim();
+        if t.starts_with('#') || t.is_empty() {
+            continue;
+        }
+        let indent: String = line.chars().take_while(|c| *c == ' ' || *c == '\t').collect();
+        let hit = match style {
+            ChainStyle::Leading => t.starts_with("&&") || t.starts_with("||"),
+            ChainStyle::Trailing => prev_chains,
+        };
+        if k > 0 && hit && !indent.is_empty() {
+            return Some(indent);
+        }
+        let e = t.trim_end_matches(esc).trim_end();
+        prev_chains = e.len() < t.len() && (e.ends_with("&&") || e.ends_with("||") || e.ends_with(';'));
+    }
+    None
 }
 
 /// An edit that runs `new_cmd` right after `rc.cmd`, chained with `&&`, in the file's style:
@@ -829,5 +923,42 @@ mod tests {
         assert_eq!(sub("RUN cd web && cd ./app/.. && npm ci\n").as_deref(), Some("web"));
         assert_eq!(sub("RUN cd /app && npm ci\n"), None);
         assert_eq!(sub("RUN cd $D && npm ci\n"), None);
+    }
+
+    /// Runs `f` on a context of `text`.
+    fn with_cx<T>(text: &str, f: impl FnOnce(&Context) -> T) -> T {
+        let file = crate::syntax::parse(text).unwrap();
+        let m = Model::new(&file);
+        let b = BuildContext::default();
+        let cx = Context::new(&file, &m, &b);
+        f(&cx)
+    }
+
+    #[test]
+    fn scope_and_shell_of_a_stage() {
+        let t = "FROM debian AS a\nSHELL [\"/bin/bash\", \"-eo\", \"pipefail\", \"-c\"]\nENV X=1\nFROM a\nRUN x\nSHELL [\"pwsh\", \"-c\"]\nRUN y\nFROM alpine\nRUN z\n";
+        with_cx(t, |cx| {
+            assert_eq!(instructions_in_scope(cx, 4), vec![3, 2, 1, 0]);
+            assert!(var_set_before(cx, 4, "X"));
+            assert!(!var_set_before(cx, 8, "X"));
+            let bash = StageShell::Posix(["/bin/bash", "-eo", "pipefail", "-c"].map(String::from).to_vec());
+            assert_eq!(stage_shell(cx, 4), bash);
+            assert_eq!(stage_shell(cx, 6), StageShell::Other);
+            assert_eq!(stage_shell(cx, 8), StageShell::Posix(vec!["/bin/sh".into(), "-c".into()]));
+        });
+        with_cx("FROM mcr.microsoft.com/windows/servercore:ltsc2022\nRUN x\n", |cx| assert_eq!(stage_shell(cx, 1), StageShell::Other));
+    }
+
+    #[test]
+    fn indentation_of_chained_commands() {
+        let t = "RUN apt-get install -y \\\n        curl \\\n    && rm -rf x\nRUN a && \\\n      b\nRUN a\n";
+        with_cx(t, |cx| {
+            assert_eq!(chain_indent(cx, 0, ChainStyle::Leading).as_deref(), Some("    "));
+            assert_eq!(continuation_indent(cx, 0).as_deref(), Some("        "));
+            assert_eq!(chain_indent(cx, 1, ChainStyle::Trailing).as_deref(), Some("      "));
+            assert_eq!(chain_counts(cx, 0), (1, 0));
+            assert_eq!(chain_counts(cx, 1), (0, 1));
+            assert_eq!(continuation_indent(cx, 2), None);
+        });
     }
 }

@@ -6,14 +6,18 @@
 
 use crate::engine::{Rule, RuleMeta};
 
+mod add_to_copy;
+mod apk_no_cache;
 pub mod apt;
 mod apt_get_no_install_recommends;
+mod apt_get_update_merge;
 mod apt_get_yes;
 mod apt_lists_cleanup;
 mod apt_to_apt_get;
 pub mod common;
-mod apk_no_cache;
+mod exec_form_cmd;
 mod gem_no_document;
+mod merge_consecutive_runs;
 mod npm_ci;
 mod package_cache_clean;
 mod pip_no_cache_dir;
@@ -40,6 +44,10 @@ pub fn all() -> Vec<&'static dyn Rule> {
         &rpm_clean::RpmClean,
         &rpm_weak_deps::RpmWeakDeps,
         &gem_no_document::GemNoDocument,
+        &apt_get_update_merge::AptGetUpdateMerge,
+        &merge_consecutive_runs::MergeConsecutiveRuns,
+        &add_to_copy::AddToCopy,
+        &exec_form_cmd::ExecFormCmd,
         &slim_base_image::SlimBaseImage,
         &pin_base_image::PinBaseImage,
     ]

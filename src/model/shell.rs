@@ -153,25 +153,22 @@ pub struct Script {
     pub opaque: Option<&'static str>,
     /// The script is a heredoc body.
     pub heredoc: bool,
+    /// Where shell comments (`# ...` up to the end of the line) start, as file offsets. In a
+    /// RUN's command line, which BuildKit hands to the shell as one line, a comment runs to the
+    /// end of the instruction: text appended after it would be commented out too.
+    pub comments: Vec<usize>,
+    /// Some command runs in the background (`cmd &`).
+    pub background: bool,
 }
 
 /// The shell scripts a RUN (or ONBUILD RUN) runs: its command line in shell form and the heredoc
 /// bodies that are shell scripts. Exec form gives none.
 pub fn scripts(file: &Dockerfile, ins: &Instruction) -> Vec<Script> {
-    let node: &Node = ins.effective();
-    if node.kind != Kind::Run || node.json {
+    if ins.effective().kind != Kind::Run {
         return Vec::new();
     }
     let mut out = Vec::new();
-    let a = node.args.clone();
-    if a.is_empty() {
-        return out;
-    }
-    let (view, start, joined) = view_of(file, ins, a);
-    let mut s = parse_script(&view, start);
-    if joined && s.opaque.is_none() {
-        s.opaque = Some("a line continuation joins two words");
-    }
+    let Some(s) = shell_form(file, ins) else { return out };
     // Heredoc bodies run as scripts when the command is the heredoc alone or a shell reading it.
     let shell_reads_heredoc = {
         let c = &s.commands;
@@ -193,8 +190,31 @@ pub fn scripts(file: &Dockerfile, ins: &Instruction) -> Vec<Script> {
     out
 }
 
+/// The command line of a shell-form instruction (RUN, CMD, ENTRYPOINT, or their ONBUILD form)
+/// as one script, heredoc bodies left out. `None` for exec form or no arguments.
+pub fn shell_form(file: &Dockerfile, ins: &Instruction) -> Option<Script> {
+    let node: &Node = ins.effective();
+    if node.json || node.args.is_empty() || !matches!(node.kind, Kind::Run | Kind::Cmd | Kind::Entrypoint) {
+        return None;
+    }
+    Some(shell_text(file, ins, node.args.clone()))
+}
+
+/// The shell text at the logical range `a` of an instruction (the command after `CMD` of a
+/// HEALTHCHECK, say) as a script.
+pub fn shell_text(file: &Dockerfile, ins: &Instruction, a: Range<usize>) -> Script {
+    let (view, start, joined) = view_of(file, ins, a);
+    let mut s = parse_script(&view, start);
+    if joined && s.opaque.is_none() {
+        s.opaque = Some("a line continuation joins two words");
+    }
+    s
+}
+
 /// The view of the logical range `a` of an instruction: source text with dropped bytes blanked.
-fn view_of(file: &Dockerfile, ins: &Instruction, a: Range<usize>) -> (String, usize, bool) {
+/// Returns the view, the file offset of its first byte, and whether a removed line continuation
+/// joins two words.
+pub fn view_of(file: &Dockerfile, ins: &Instruction, a: Range<usize>) -> (String, usize, bool) {
     let pieces = ins.line.source_pieces(a);
     let (Some(first), Some(last)) = (pieces.first(), pieces.last()) else {
         return (String::new(), 0, false);
@@ -233,9 +253,16 @@ pub fn parse_script(text: &str, base: usize) -> Script {
         For,
         Group,
     }
-    let mut lx = Lexer { b: text.as_bytes(), i: 0, base, opaque: None };
+    let mut lx = Lexer { b: text.as_bytes(), i: 0, base, opaque: None, comments: Vec::new() };
     let toks = lx.tokens();
-    let mut script = Script { commands: Vec::new(), range: base..base + text.len(), opaque: lx.opaque, heredoc: false };
+    let mut script = Script {
+        commands: Vec::new(),
+        range: base..base + text.len(),
+        opaque: lx.opaque,
+        heredoc: false,
+        comments: std::mem::take(&mut lx.comments),
+        background: toks.iter().any(|t| matches!(t, Tok::Op(Sep::Background, _))),
+    };
     let mut cur: Option<Command> = None;
     let mut blocks: Vec<Block> = Vec::new();
     let mut last_sep: Option<Sep> = None;
@@ -317,7 +344,9 @@ pub fn parse_script(text: &str, base: usize) -> Script {
                     opaque: blocks.contains(&Block::For).then_some("inside a for loop"),
                 });
                 c.range.end = w.range.end;
-                if c.words.is_empty() && is_assignment(&w.text) && !w.quoted {
+                // `NAME=value`: the name and `=` unquoted, the value may be quoted (`V="a b"`)
+                let raw = text.get(w.range.start - base..w.range.end - base).unwrap_or("");
+                if c.words.is_empty() && is_assignment(&w.text) && is_assignment(raw) && raw.find('=') == w.text.find('=') {
                     c.assignments.push(w.clone());
                 } else {
                     if w.dynamic && (w.text.contains("$(") || w.text.contains('`')) {
@@ -368,6 +397,7 @@ struct Lexer<'a> {
     i: usize,
     base: usize,
     opaque: Option<&'static str>,
+    comments: Vec<usize>,
 }
 
 impl Lexer<'_> {
@@ -383,6 +413,7 @@ impl Lexer<'_> {
                 }
                 b'\\' if self.b.get(self.i + 1) == Some(&b'\n') => self.i += 2,
                 b'#' => {
+                    self.comments.push(self.base + self.i);
                     while self.i < self.b.len() && self.b[self.i] != b'\n' {
                         self.i += 1;
                     }
@@ -659,6 +690,26 @@ mod tests {
         assert_eq!(c.assignments[0].text, "FOO=1");
         assert_eq!(c.program(), Some("pip"));
         assert!(c.is("pip", &["install"]));
+    }
+
+    #[test]
+    fn quoted_assignment_values() {
+        let s = parse_script("V=\"a b\" X='c' cmd \"Y=1\"", 0);
+        let c = &s.commands[0];
+        assert_eq!(c.assignments.iter().map(|w| w.text.as_str()).collect::<Vec<_>>(), ["V=a b", "X=c"]);
+        assert_eq!(c.words.iter().map(|w| w.text.as_str()).collect::<Vec<_>>(), ["cmd", "Y=1"]);
+        let s = parse_script("\"V=1\" cmd", 0);
+        assert_eq!(s.commands[0].program(), Some("V=1"));
+    }
+
+    #[test]
+    fn comments_and_background() {
+        let s = parse_script("a & b # c", 0);
+        assert!(s.background);
+        assert_eq!(s.comments, vec![6]);
+        let s = parse_script("a && b 2>&1 >/dev/null &>x \\# 'x # y'", 0);
+        assert!(!s.background);
+        assert!(s.comments.is_empty());
     }
 
     #[test]
