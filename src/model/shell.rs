@@ -620,6 +620,9 @@ impl Lexer<'_> {
                 }
                 self.i += 1;
             }
+            if self.i >= self.b.len() {
+                self.opaque.get_or_insert("an unterminated substitution");
+            }
             self.i = (self.i + 1).min(self.b.len());
             return;
         }
@@ -710,6 +713,12 @@ mod tests {
         let s = parse_script("a && b 2>&1 >/dev/null &>x \\# 'x # y'", 0);
         assert!(!s.background);
         assert!(s.comments.is_empty());
+    }
+
+    #[test]
+    fn unterminated_backtick_is_opaque() {
+        assert_eq!(parse_script("a ` && b", 0).opaque, Some("an unterminated substitution"));
+        assert_eq!(parse_script("a `date` && b", 0).opaque, None);
     }
 
     #[test]
