@@ -285,3 +285,18 @@ fn presets_config_files_and_their_errors() {
     assert!(s(&o.stdout).contains("glibc:") && s(&o.stdout).contains("distroless:"));
     std::fs::remove_dir_all(&d).unwrap();
 }
+
+#[test]
+fn a_diff_of_several_files_without_final_newlines_applies() {
+    let d = tempdir("multi");
+    std::fs::write(d.join("a.Dockerfile"), "FROM python:3.11-slim\nRUN pip install x").unwrap();
+    std::fs::write(d.join("b.Dockerfile"), "\u{feff}FROM python:3.11-slim\r\nRUN pip install y\r\n").unwrap();
+    let o = run_in(&d, &["--diff", "a.Dockerfile", "b.Dockerfile"]);
+    assert_eq!(o.status.code(), Some(1));
+    std::fs::write(d.join("fix.patch"), &o.stdout).unwrap();
+    let g = Command::new("git").args(["apply", "-p1", "fix.patch"]).current_dir(&d).output().unwrap();
+    assert!(g.status.success(), "git apply: {}", s(&g.stderr));
+    assert_eq!(std::fs::read_to_string(d.join("a.Dockerfile")).unwrap(), "FROM python:3.11-slim\nRUN pip install --no-cache-dir x");
+    assert_eq!(std::fs::read_to_string(d.join("b.Dockerfile")).unwrap(), "\u{feff}FROM python:3.11-slim\r\nRUN pip install --no-cache-dir y\r\n");
+    std::fs::remove_dir_all(&d).unwrap();
+}
