@@ -624,11 +624,20 @@ fn node_from_line(full: &str, base: usize, escape: char) -> Result<Node, String>
     if let Some(r) = rest_at {
         let rest = &trimmed[r..];
         let (fl, args_at) = extract_builder_flags(rest);
+        // BuildKit walks flags byte by byte, and takes the bytes 0x85 and 0xA0 for white
+        // space even inside a multi-byte character: keep positions on character boundaries.
+        let boundary = |mut p: usize| {
+            while p < rest.len() && !rest.is_char_boundary(p) {
+                p += 1;
+            }
+            p.min(rest.len())
+        };
         flags = fl
             .into_iter()
-            .map(|w| Flag { text: w.text, range: off + r + w.range.start..off + r + w.range.end })
+            .map(|w| Flag { text: w.text, range: off + r + w.range.start..off + r + boundary(w.range.end) })
             .collect();
-        let a = &rest[args_at.min(rest.len())..];
+        let args_at = boundary(args_at);
+        let a = &rest[args_at..];
         let at = trim_space_range(a);
         let s = off + r + args_at + at.start;
         args = s..s + (at.end - at.start);
