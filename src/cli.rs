@@ -316,7 +316,9 @@ impl Run<'_> {
         let ctx_dir_str = ctx.dir().map(|d| d.display().to_string());
         if cli.write {
             if path.is_none() {
-                let _ = std::io::stdout().write_all(out.output.as_bytes());
+                // like a file, stdin's text is not rewritten when dopt refused a fix as a bug
+                let text = if has_problems { &out.input.text } else { &out.output };
+                let _ = std::io::stdout().write_all(text.as_bytes());
             } else if changed && out.output != out.input.text {
                 if let Err(e) = write::write_atomic(path.as_ref().unwrap(), out.output.as_bytes()) {
                     return self.fail(&name, &format!("could not write: {}", io_msg(&e)));
