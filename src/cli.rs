@@ -173,7 +173,7 @@ pub fn main_with(cli: Cli) -> i32 {
         match std::fs::metadata(p) {
             Ok(m) if m.is_dir() => {
                 let mut seen = Vec::new();
-                if let Err(e) = discover(p, &mut targets, &mut seen, &Vec::new()) {
+                if let Err(e) = discover(p, &mut targets, &mut seen, &[]) {
                     eprintln!("dopt: {e}");
                     run.exit = run.exit.max(EXIT_ERROR);
                 }
@@ -191,6 +191,9 @@ pub fn main_with(cli: Cli) -> i32 {
     run.finish()
 }
 
+/// A configuration and the rules it selects (after `--select` and `--ignore`).
+type ConfigAndRules = (Arc<Config>, Vec<&'static dyn Rule>);
+
 enum Target {
     Stdin,
     File(PathBuf),
@@ -201,7 +204,7 @@ struct Run<'a> {
     /// `--config` or `--preset`, when given.
     fixed_config: Option<Arc<Config>>,
     /// Configurations found upward from Dockerfiles, by directory.
-    configs: HashMap<PathBuf, Result<(Arc<Config>, Vec<&'static dyn Rule>), String>>,
+    configs: HashMap<PathBuf, Result<ConfigAndRules, String>>,
     paint: report::Paint,
     exit: i32,
     findings: usize,
@@ -216,7 +219,7 @@ struct Run<'a> {
 impl Run<'_> {
     /// The configuration and rules for a Dockerfile in `dir`: `--config`/`--preset`, else the
     /// nearest `dopt.toml` above it, else the default preset; then `--select`/`--ignore`.
-    fn config_for(&mut self, dir: Option<&Path>) -> Result<(Arc<Config>, Vec<&'static dyn Rule>), String> {
+    fn config_for(&mut self, dir: Option<&Path>) -> Result<ConfigAndRules, String> {
         let cli = self.cli;
         let key = dir.map(Path::to_path_buf).unwrap_or_default();
         if let Some(r) = self.configs.get(&key) {
@@ -315,14 +318,18 @@ impl Run<'_> {
         }
         let ctx_dir_str = ctx.dir().map(|d| d.display().to_string());
         if cli.write {
-            if path.is_none() {
-                // like a file, stdin's text is not rewritten when dopt refused a fix as a bug
-                let text = if has_problems { &out.input.text } else { &out.output };
-                let _ = std::io::stdout().write_all(text.as_bytes());
-            } else if changed && out.output != out.input.text {
-                if let Err(e) = write::write_atomic(path.as_ref().unwrap(), out.output.as_bytes()) {
-                    return self.fail(&name, &format!("could not write: {}", io_msg(&e)));
+            match &path {
+                None => {
+                    // like a file, stdin's text is not rewritten when dopt refused a fix as a bug
+                    let text = if has_problems { &out.input.text } else { &out.output };
+                    let _ = std::io::stdout().write_all(text.as_bytes());
                 }
+                Some(p) if changed && out.output != out.input.text => {
+                    if let Err(e) = write::write_atomic(p, out.output.as_bytes()) {
+                        return self.fail(&name, &format!("could not write: {}", io_msg(&e)));
+                    }
+                }
+                Some(_) => {}
             }
             if changed {
                 for fc in &out.files {
@@ -440,13 +447,13 @@ const SKIP_DIRS: &[&str] = &[".git", "node_modules", "target", "vendor"];
 
 /// Walks `dir`, collecting Dockerfiles. `seen` holds the canonical directories on the current
 /// path, to detect loops through symbolic links; `ignores` the .gitignore patterns in force.
-fn discover(dir: &Path, out: &mut Vec<Target>, seen: &mut Vec<PathBuf>, ignores: &Vec<(PathBuf, Vec<String>)>) -> Result<(), String> {
+fn discover(dir: &Path, out: &mut Vec<Target>, seen: &mut Vec<PathBuf>, ignores: &[(PathBuf, Vec<String>)]) -> Result<(), String> {
     let canon = std::fs::canonicalize(dir).map_err(|e| format!("{}: {}", dir.display(), io_msg(&e)))?;
     if seen.contains(&canon) {
         return Err(format!("{}: directory loop (it leads back to {})", dir.display(), canon.display()));
     }
     seen.push(canon);
-    let mut ignores = ignores.clone();
+    let mut ignores = ignores.to_vec();
     if let Ok(gi) = std::fs::read_to_string(dir.join(".gitignore")) {
         let pats: Vec<String> = gi.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#') && !l.starts_with('!')).map(String::from).collect();
         ignores.push((dir.to_path_buf(), pats));

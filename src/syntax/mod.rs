@@ -562,11 +562,11 @@ pub fn parse(text: &str) -> Result<Dockerfile, ParseError> {
     }
     let mut line_starts = vec![0];
     for (i, b) in text.bytes().enumerate() {
-        if b == b'\n' && i + 1 <= text.len() {
+        if b == b'\n' {
             line_starts.push(i + 1);
         }
     }
-    if line_starts.last() == Some(&text.len()) && text.len() > 0 {
+    if line_starts.last() == Some(&text.len()) && !text.is_empty() {
         line_starts.pop();
     }
     let line_ending = match text.find('\n') {
