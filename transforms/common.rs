@@ -37,6 +37,12 @@ pub fn run_commands<'a>(cx: &'a Context) -> Vec<RunCommand<'a>> {
     out
 }
 
+/// `cmds` (in file order, as [`run_commands`] and [`run_commands_incl`] give them) cut into one
+/// slice per RUN instruction.
+pub fn per_run<'x, 'a>(cmds: &'x [RunCommand<'a>]) -> impl Iterator<Item = &'x [RunCommand<'a>]> {
+    cmds.chunk_by(|a, b| a.ins == b.ins)
+}
+
 /// The `sh -c '...'` strings of every RUN, read as scripts (see [`shell_c_script`]); kept here so
 /// that [`run_commands_incl`] can lend their commands like those of the RUN itself.
 #[derive(Debug, Default)]
@@ -867,6 +873,16 @@ mod tests {
         let ins = InnerScripts::of(&cx);
         let w = &ins.scripts[0].1.commands[0].words[1];
         assert_eq!(&t[w.range.clone()], "install");
+    }
+
+    #[test]
+    fn groups_commands_per_run() {
+        with_cx("FROM a\nRUN a && b\nENV X=1\nRUN c\nRUN d; e; f\n", |cx| {
+            let all = run_commands(cx);
+            let groups: Vec<Vec<usize>> = per_run(&all).map(|g| g.iter().map(|rc| rc.ins).collect()).collect();
+            assert_eq!(groups, vec![vec![1, 1], vec![3], vec![4, 4, 4]]);
+        });
+        with_cx("FROM a\n", |cx| assert_eq!(per_run(&run_commands(cx)).count(), 0));
     }
 
     #[test]

@@ -2,7 +2,7 @@
 use crate::engine::{Context, Diagnostic, Fix, FixKind, Rule, RuleMeta};
 use crate::model::shell::Command;
 use crate::syntax::Node;
-use crate::transforms::common::{append_blocker, append_command, cd_subdir, env_value_before, operands, run_commands_incl, sudo_prefix, InnerScripts, RunCommand};
+use crate::transforms::common::{append_blocker, append_command, cd_subdir, env_value_before, operands, per_run, run_commands_incl, sudo_prefix, InnerScripts, RunCommand};
 use crate::transforms::yarn_frozen_lockfile::{yarn_berry, Berry, VALUE_FLAGS as YARN_VALUE_FLAGS};
 
 pub struct PackageCacheClean;
@@ -66,14 +66,10 @@ impl Rule for PackageCacheClean {
     fn check(&self, cx: &Context, out: &mut Vec<Diagnostic>) {
         let inner = InnerScripts::of(cx);
         let all = run_commands_incl(cx, &inner);
-        let mut i = 0;
-        while i < all.len() {
-            let ins = all[i].ins;
-            let end = all[i..].iter().position(|rc| rc.ins != ins).map(|k| i + k).unwrap_or(all.len());
+        for cmds in per_run(&all) {
             for tool in [Tool::Yarn, Tool::Npm] {
-                check_run(cx, &all[i..end], tool, out);
+                check_run(cx, cmds, tool, out);
             }
-            i = end;
         }
     }
 }
