@@ -311,20 +311,10 @@ pub fn env_value_before(cx: &Context, i: usize, var: &str) -> Option<String> {
 /// Indices of the instructions that come before `i` in its stage and in the stages it is built
 /// FROM, in build order.
 pub fn stage_chain_before(cx: &Context, i: usize) -> Vec<usize> {
-    let Some(stage) = cx.model.stage_of(i) else { return Vec::new() };
-    let mut chain = vec![stage.index];
-    let mut cur = stage.parent;
-    while let Some(p) = cur {
-        if chain.contains(&p) {
-            break;
-        }
-        chain.push(p);
-        cur = cx.model.stages[p].parent;
-    }
     let mut out = Vec::new();
-    for &s in chain.iter().rev() {
+    for (k, &s) in stage_chain(cx, i).iter().enumerate().rev() {
         let st = &cx.model.stages[s];
-        let end = if s == stage.index { i } else { st.instructions.end };
+        let end = if k == 0 { i } else { st.instructions.end };
         out.extend(st.instructions.start..end);
     }
     out
@@ -582,13 +572,8 @@ pub fn stage_chain(cx: &Context, i: usize) -> Vec<usize> {
 /// The instructions that shape the image at instruction `i`, nearest first: those before `i`
 /// in its stage, then all of each stage it is built FROM.
 pub fn instructions_in_scope(cx: &Context, i: usize) -> Vec<usize> {
-    let chain = stage_chain(cx, i);
-    let mut out = Vec::new();
-    for (k, &s) in chain.iter().enumerate() {
-        let st = &cx.model.stages[s];
-        let end = if k == 0 { i } else { st.instructions.end };
-        out.extend((st.instructions.start..end).rev());
-    }
+    let mut out = stage_chain_before(cx, i);
+    out.reverse();
     out
 }
 
@@ -963,6 +948,18 @@ mod tests {
             assert_eq!(stage_shell(cx, 8), StageShell::Posix(vec!["/bin/sh".into(), "-c".into()]));
         });
         with_cx("FROM mcr.microsoft.com/windows/servercore:ltsc2022\nRUN x\n", |cx| assert_eq!(stage_shell(cx, 1), StageShell::Other));
+    }
+
+    #[test]
+    fn stage_chains() {
+        let t = "FROM debian AS a\nENV X=1\nFROM alpine AS b\nRUN y\nFROM a\nRUN z\nRUN w\n";
+        with_cx(t, |cx| {
+            assert_eq!(stage_chain(cx, 6), vec![2, 0]);
+            assert_eq!(stage_chain_before(cx, 6), vec![0, 1, 4, 5]);
+            assert_eq!(instructions_in_scope(cx, 6), vec![5, 4, 1, 0]);
+            assert_eq!(stage_chain_before(cx, 3), vec![2]);
+            assert_eq!(stage_chain_before(cx, 0), Vec::<usize>::new());
+        });
     }
 
     #[test]
