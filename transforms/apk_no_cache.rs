@@ -80,7 +80,7 @@ impl Rule for ApkNoCache {
 fn check_run(cx: &Context, cmds: &[RunCommand], out: &mut Vec<Diagnostic>) {
     let ins = cmds[0].ins;
     let node = cx.file.instructions[ins].effective();
-    if has_cache_mount(node, Some("/var/cache/apk")) || has_cache_mount(node, Some("/etc/apk/cache")) {
+    if has_cache_mount(node, &["/var/cache/apk", "/etc/apk/cache"]) {
         return;
     }
     let adds: Vec<(&RunCommand, &Word)> = cmds.iter().filter_map(|rc| Some((rc, apk_sub(rc.cmd, &["add"])?))).filter(|(rc, _)| !has_no_cache(rc.cmd)).collect();

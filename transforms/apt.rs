@@ -9,7 +9,7 @@ use crate::engine::{Context, Edit};
 use crate::model::ImageRef;
 use crate::model::shell::{base, flag_matches, Command, Script, Sep, Word};
 use crate::syntax::Kind;
-use crate::transforms::common::{stage_chain, stage_chain_before};
+use crate::transforms::common::{mount_targets, mounts, stage_chain, stage_chain_before};
 
 /// The two apt front-ends the rules read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -521,18 +521,11 @@ pub fn cleans_lists(cmd: &Command) -> bool {
 /// Whether a RUN's mounts keep the package lists out of its layer: a cache or tmpfs mount on
 /// `/var/lib/apt/lists` or a directory above it.
 pub fn lists_mounted(node: &crate::syntax::Node) -> bool {
-    node.flags.iter().any(|f| {
-        f.name() == "mount"
-            && f.value().is_some_and(|v| {
-                let kv: Vec<&str> = v.split(',').collect();
-                (kv.contains(&"type=cache") || kv.contains(&"type=tmpfs"))
-                    && kv.iter().any(|p| {
-                        let t = p.strip_prefix("target=").or_else(|| p.strip_prefix("dst=")).or_else(|| p.strip_prefix("destination="));
-                        t.is_some_and(|t| {
-                            let t = t.trim_end_matches('/');
-                            !t.is_empty() && (LISTS == t || LISTS.starts_with(&format!("{t}/")))
-                        })
-                    })
+    mounts(node).any(|kv| {
+        (kv.contains(&"type=cache") || kv.contains(&"type=tmpfs"))
+            && mount_targets(&kv).iter().any(|t| {
+                let t = t.trim_end_matches('/');
+                !t.is_empty() && (LISTS == t || LISTS.starts_with(&format!("{t}/")))
             })
     })
 }

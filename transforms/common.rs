@@ -413,9 +413,7 @@ pub fn context_file(cx: &Context, i: usize, names: &[&str], subdir: &str) -> Con
 /// context) make visible, when the mount's target is the file or a directory holding it.
 fn bind_mounted_paths(cx: &Context, i: usize, name: &str, subdir: &str) -> Vec<String> {
     let mut out = Vec::new();
-    for f in &cx.file.instructions[i].effective().flags {
-        let Some(v) = f.value().filter(|_| f.name() == "mount") else { continue };
-        let kv: Vec<&str> = v.split(',').collect();
+    for kv in mounts(cx.file.instructions[i].effective()) {
         let typ = kv.iter().find_map(|p| p.strip_prefix("type=")).unwrap_or("bind");
         if typ != "bind" || kv.iter().any(|p| p.starts_with("from=")) {
             continue;
@@ -541,17 +539,21 @@ pub fn glob_match(pat: &str, s: &str) -> bool {
     m(&p, &s)
 }
 
-/// Whether the RUN has a BuildKit cache mount (`--mount=type=cache`), optionally only one whose
-/// target contains `target`.
-pub fn has_cache_mount(node: &Node, target: Option<&str>) -> bool {
-    node.flags.iter().any(|f| {
-        f.name() == "mount"
-            && f.value().is_some_and(|v| {
-                let kv: Vec<&str> = v.split(',').collect();
-                kv.contains(&"type=cache")
-                    && target.is_none_or(|t| kv.iter().any(|p| (p.starts_with("target=") || p.starts_with("dst=") || p.starts_with("destination=")) && p.contains(t)))
-            })
-    })
+/// The options of each `--mount` flag of the RUN (`type=cache`, `target=/x`, ...), split at
+/// commas.
+pub fn mounts(node: &Node) -> impl Iterator<Item = Vec<&str>> + '_ {
+    node.flags.iter().filter_map(|f| f.value().filter(|_| f.name() == "mount")).map(|v| v.split(',').collect())
+}
+
+/// The targets a mount's options name (`target=`, `dst=` or `destination=`).
+pub fn mount_targets<'a>(opts: &[&'a str]) -> Vec<&'a str> {
+    opts.iter().filter_map(|p| p.strip_prefix("target=").or_else(|| p.strip_prefix("dst=")).or_else(|| p.strip_prefix("destination="))).collect()
+}
+
+/// Whether the RUN has a BuildKit cache mount (`--mount=type=cache`); when `targets` is not
+/// empty, only one whose target contains one of them.
+pub fn has_cache_mount(node: &Node, targets: &[&str]) -> bool {
+    mounts(node).any(|kv| kv.contains(&"type=cache") && (targets.is_empty() || mount_targets(&kv).iter().any(|m| targets.iter().any(|t| m.contains(t)))))
 }
 
 /// The stage of instruction `i` and the stages it is built FROM, nearest first.
@@ -868,6 +870,22 @@ mod tests {
             assert_eq!(groups, vec![vec![1, 1], vec![3], vec![4, 4, 4]]);
         });
         with_cx("FROM a\n", |cx| assert_eq!(per_run(&run_commands(cx)).count(), 0));
+    }
+
+    #[test]
+    fn reads_mounts() {
+        let t = "RUN --mount=type=cache,target=/var/cache/apk --mount=type=bind,dst=/src,source=web --network=none x\nRUN --mount=type=cache,id=x,destination=/root/.npm y\n";
+        let file = crate::syntax::parse(t).unwrap();
+        let a = &file.instructions[0].node;
+        let all: Vec<Vec<&str>> = mounts(a).collect();
+        assert_eq!(all, vec![vec!["type=cache", "target=/var/cache/apk"], vec!["type=bind", "dst=/src", "source=web"]]);
+        assert_eq!(mount_targets(&all[1]), vec!["/src"]);
+        assert!(has_cache_mount(a, &[]));
+        assert!(has_cache_mount(a, &["/var/cache/apk"]));
+        assert!(!has_cache_mount(a, &["/src"]));
+        let b = &file.instructions[1].node;
+        assert!(has_cache_mount(b, &["/x", "/root/.npm"]));
+        assert!(!has_cache_mount(&crate::syntax::parse("RUN --network=none x\n").unwrap().instructions[0].node, &[]));
     }
 
     #[test]

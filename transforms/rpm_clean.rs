@@ -62,7 +62,7 @@ impl Rule for RpmClean {
         let all = run_commands_incl(cx, &inner);
         for cmds in per_run(&all) {
             let node = cx.file.instructions[cmds[0].ins].effective();
-            let mounted = ["/var/cache/yum", "/var/cache/dnf", "/var/cache/libdnf5", "/var/cache/zypp"].iter().any(|t| has_cache_mount(node, Some(t)));
+            let mounted = has_cache_mount(node, &["/var/cache/yum", "/var/cache/dnf", "/var/cache/libdnf5", "/var/cache/zypp"]);
             if !mounted {
                 for tool in [Rpm::Yum, Rpm::Dnf, Rpm::Microdnf, Rpm::Zypper] {
                     check_run(cx, cmds, tool, out);
