@@ -320,6 +320,13 @@ pub fn stage_chain_before(cx: &Context, i: usize) -> Vec<usize> {
     out
 }
 
+/// Whether the source text (heredoc bodies included) of an instruction before `i`, in its stage
+/// or a stage it is built FROM (see [`stage_chain_before`]), satisfies `pred`: a setting that an
+/// earlier step wrote into a configuration file, say.
+pub fn earlier_text_any(cx: &Context, i: usize, pred: impl Fn(&str) -> bool) -> bool {
+    stage_chain_before(cx, i).into_iter().any(|j| pred(&cx.file.text[cx.file.instructions[j].range.clone()]))
+}
+
 /// The base image of the stage of instruction `i`, following `FROM <stage>` to the image at the
 /// root, lower-cased (`python:3.11-slim`); None for scratch or an unknown base.
 pub fn base_image(cx: &Context, i: usize) -> Option<String> {
@@ -977,6 +984,21 @@ mod tests {
             assert_eq!(instructions_in_scope(cx, 6), vec![5, 4, 1, 0]);
             assert_eq!(stage_chain_before(cx, 3), vec![2]);
             assert_eq!(stage_chain_before(cx, 0), Vec::<usize>::new());
+        });
+    }
+
+    #[test]
+    fn reads_earlier_text() {
+        let t = "FROM a AS base\nRUN <<EOF\necho assumeyes=1 > /etc/yum.conf\nEOF\nFROM base\nRUN x\nRUN echo gemrc\nRUN z\nFROM a\nRUN y\n";
+        with_cx(t, |cx| {
+            let has = |i: usize, what: &str| earlier_text_any(cx, i, |t| t.contains(what));
+            assert!(has(3, "assumeyes=1"));
+            assert!(!has(3, "gemrc"));
+            // not the instruction's own text
+            assert!(!has(4, "gemrc"));
+            assert!(has(5, "gemrc"));
+            assert!(!has(1, "assumeyes=1"));
+            assert!(!has(7, "assumeyes=1"));
         });
     }
 
