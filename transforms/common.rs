@@ -343,6 +343,15 @@ pub fn base_image(cx: &Context, i: usize) -> Option<String> {
     Some(format!("{}{}", r.short_name(), r.tag.as_ref().map(|t| format!(":{t}")).unwrap_or_default()).to_ascii_lowercase())
 }
 
+/// `a/b` for two relative paths, either of which may be empty (`""` is the directory itself).
+pub fn join_path(a: &str, b: &str) -> String {
+    match (a.is_empty(), b.is_empty()) {
+        (true, _) => b.to_string(),
+        (_, true) => a.to_string(),
+        _ => format!("{a}/{b}"),
+    }
+}
+
 /// Where in the build context a file named `name` that a RUN at instruction `i` reads from its
 /// working directory (or from `subdir` of it) may come from: each COPY/ADD from the context
 /// earlier in the stage (or a stage it is built FROM) with a source that is that file or a glob
@@ -365,11 +374,10 @@ pub fn copied_context_paths(cx: &Context, i: usize, name: &str, subdir: &str) ->
                 Some((d, b)) => (d, b),
                 None => ("", p),
             };
-            let join = |a: &str, b: &str| if a.is_empty() { b.to_string() } else if b.is_empty() { a.to_string() } else { format!("{a}/{b}") };
             if !base.is_empty() && glob_match(base, name) && !dir.contains(['*', '?', '[']) {
-                out.push(join(dir, name));
+                out.push(join_path(dir, name));
             } else if !p.contains(['*', '?', '[']) && (p.is_empty() || cx.build.dir().is_some_and(|d| d.join(p).is_dir())) {
-                out.push(join(&join(p, subdir), name));
+                out.push(join_path(&join_path(p, subdir), name));
             }
         }
     }
@@ -432,7 +440,7 @@ fn bind_mounted_paths(cx: &Context, i: usize, name: &str, subdir: &str) -> Vec<S
         if base == name {
             out.push(src.to_string());
         } else {
-            let d = [src, subdir].iter().filter(|x| !x.is_empty()).cloned().collect::<Vec<_>>().join("/");
+            let d = join_path(src, subdir);
             out.push(if d.is_empty() { name.to_string() } else { format!("{d}/{name}") });
         }
     }
@@ -466,6 +474,42 @@ pub fn cd_subdir(rc: &RunCommand) -> Option<String> {
         }
     }
     Some(parts.join("/"))
+}
+
+/// The relative directory a command is told to work in by a flag: `flag dir` for a flag in
+/// `separate`, `flag=dir` for one in `joined` (the first such flag counts); None when there is
+/// none, or the directory is absolute, has a `$` or is `.`. `./` and a trailing `/` are dropped.
+pub fn dir_flag(cmd: &Command, separate: &[&str], joined: &[&str]) -> Option<String> {
+    let argv = cmd.argv();
+    for (k, w) in argv.iter().enumerate() {
+        let v = if separate.contains(&w.text.as_str()) {
+            argv.get(k + 1).map(|x| x.text.clone())
+        } else {
+            joined.iter().find_map(|f| w.text.strip_prefix(f)?.strip_prefix('=')).map(str::to_string)
+        };
+        if let Some(v) = v {
+            if v.starts_with('/') || v.contains('$') {
+                return None;
+            }
+            return Some(v.trim_start_matches("./").trim_end_matches('/').to_string()).filter(|v| v != ".");
+        }
+    }
+    None
+}
+
+/// The directory, relative to the RUN's working directory, that command `rc` works in: where
+/// the `cd`s before it lead (see [`cd_subdir`]), then `dir` below that (the directory a flag
+/// names, see [`dir_flag`]); `""` when not known.
+pub fn work_subdir(rc: &RunCommand, dir: Option<String>) -> String {
+    dir.map(|p| join_path(&cd_subdir(rc).unwrap_or_default(), &p)).or_else(|| cd_subdir(rc)).unwrap_or_default()
+}
+
+/// The `package.json` beside the lockfile at context path `lock`, parsed; Err says why it could
+/// not be read.
+pub fn package_json_beside(cx: &Context, lock: &str) -> Result<serde_json::Value, String> {
+    let dir = lock.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
+    let pj = join_path(dir, "package.json");
+    cx.build.read(&pj).and_then(|t| serde_json::from_str(&t).ok()).ok_or(format!("`{pj}` could not be read to check `{lock}` against it"))
 }
 
 /// Whether `.dockerignore` in the context leaves `rel` out of the context.
@@ -949,6 +993,49 @@ mod tests {
         assert_eq!(sub("RUN cd web && cd ./app/.. && npm ci\n").as_deref(), Some("web"));
         assert_eq!(sub("RUN cd /app && npm ci\n"), None);
         assert_eq!(sub("RUN cd $D && npm ci\n"), None);
+    }
+
+    #[test]
+    fn joins_paths() {
+        assert_eq!(join_path("", "x"), "x");
+        assert_eq!(join_path("a", ""), "a");
+        assert_eq!(join_path("", ""), "");
+        assert_eq!(join_path("a/b", "x"), "a/b/x");
+    }
+
+    #[test]
+    fn reads_directory_flags() {
+        let sub = |text: &str| {
+            let f = crate::syntax::parse(text).unwrap();
+            let m = Model::new(&f);
+            let b = BuildContext::default();
+            let cx = cx_of(&f, &m, &b);
+            let rc = run_commands(&cx).into_iter().find(|rc| rc.cmd.program() == Some("npm")).unwrap();
+            let dir = dir_flag(rc.cmd, &["--prefix", "-C"], &["--prefix"]);
+            (dir.clone(), work_subdir(&rc, dir))
+        };
+        assert_eq!(sub("RUN npm ci\n"), (None, "".into()));
+        assert_eq!(sub("RUN npm ci --prefix ./web/\n"), (Some("web".into()), "web".into()));
+        assert_eq!(sub("RUN cd app && npm ci --prefix=web\n"), (Some("web".into()), "app/web".into()));
+        assert_eq!(sub("RUN cd app && npm ci -C .\n"), (None, "app".into()));
+        assert_eq!(sub("RUN cd /app && npm ci -C web\n"), (Some("web".into()), "web".into()));
+        assert_eq!(sub("RUN npm ci --prefix /app\n"), (None, "".into()));
+        assert_eq!(sub("RUN npm ci --prefix $D\n"), (None, "".into()));
+        // `-C=dir` is not in `joined`
+        assert_eq!(sub("RUN npm ci -C=web\n"), (None, "".into()));
+        assert_eq!(sub("RUN npm ci --prefixed=web\n"), (None, "".into()));
+    }
+
+    #[test]
+    fn reads_package_json_beside_a_lockfile() {
+        use crate::transforms::testing::context;
+        let (_d, b) = context(&[("web/package.json", "{\"name\": \"x\"}"), ("package.json", "{")]);
+        let f = crate::syntax::parse("FROM a\n").unwrap();
+        let m = Model::new(&f);
+        let cx = cx_of(&f, &m, &b);
+        assert_eq!(package_json_beside(&cx, "web/yarn.lock").unwrap()["name"], "x");
+        assert_eq!(package_json_beside(&cx, "yarn.lock").unwrap_err(), "`package.json` could not be read to check `yarn.lock` against it");
+        assert_eq!(package_json_beside(&cx, "app/package-lock.json").unwrap_err(), "`app/package.json` could not be read to check `app/package-lock.json` against it");
     }
 
     /// Runs `f` on a context of `text`.
