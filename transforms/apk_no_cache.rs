@@ -2,7 +2,7 @@
 use crate::engine::{Context, Diagnostic, Edit, Fix, FixKind, Rule, RuleMeta};
 use crate::model::shell::{Command, Script, Word};
 use crate::syntax::Kind;
-use crate::transforms::common::{has_cache_mount, remove_command, removal_keeps_dl3059, run_commands_incl, InnerScripts, RunCommand};
+use crate::transforms::common::{has_cache_mount, per_run, remove_command, removal_keeps_dl3059, run_commands_incl, InnerScripts, RunCommand};
 
 pub struct ApkNoCache;
 
@@ -71,21 +71,16 @@ impl Rule for ApkNoCache {
     fn check(&self, cx: &Context, out: &mut Vec<Diagnostic>) {
         let inner = InnerScripts::of(cx);
         let all = run_commands_incl(cx, &inner);
-        let mut i = 0;
-        while i < all.len() {
-            let ins = all[i].ins;
-            let end = all[i..].iter().position(|rc| rc.ins != ins).map(|k| i + k).unwrap_or(all.len());
-            check_run(cx, &all, i..end, out);
-            i = end;
+        for cmds in per_run(&all) {
+            check_run(cx, cmds, out);
         }
     }
 }
 
-fn check_run(cx: &Context, all: &[RunCommand], run: std::ops::Range<usize>, out: &mut Vec<Diagnostic>) {
-    let cmds = &all[run.clone()];
+fn check_run(cx: &Context, cmds: &[RunCommand], out: &mut Vec<Diagnostic>) {
     let ins = cmds[0].ins;
     let node = cx.file.instructions[ins].effective();
-    if has_cache_mount(node, Some("/var/cache/apk")) || has_cache_mount(node, Some("/etc/apk/cache")) {
+    if has_cache_mount(node, &["/var/cache/apk", "/etc/apk/cache"]) {
         return;
     }
     let adds: Vec<(&RunCommand, &Word)> = cmds.iter().filter_map(|rc| Some((rc, apk_sub(rc.cmd, &["add"])?))).filter(|(rc, _)| !has_no_cache(rc.cmd)).collect();

@@ -9,6 +9,7 @@ use crate::engine::{Context, Edit};
 use crate::model::ImageRef;
 use crate::model::shell::{base, flag_matches, Command, Script, Sep, Word};
 use crate::syntax::Kind;
+use crate::transforms::common::{mount_targets, mounts, stage_chain, stage_chain_before};
 
 /// The two apt front-ends the rules read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -263,34 +264,6 @@ pub fn commands_of<'a>(cx: &'a Context, i: usize) -> Vec<(&'a Script, &'a Comman
     cx.scripts(i).iter().flat_map(|s| s.commands.iter().map(move |c| (s, c))).collect()
 }
 
-/// The stages whose filesystem instruction `i`'s stage hands on: its own stage first, then
-/// the stages it is built FROM.
-pub fn stage_chain(cx: &Context, i: usize) -> Vec<usize> {
-    let mut chain = Vec::new();
-    let mut cur = cx.model.stage_of(i).map(|s| s.index);
-    while let Some(s) = cur {
-        if chain.contains(&s) {
-            break;
-        }
-        chain.push(s);
-        cur = cx.model.stages[s].parent;
-    }
-    chain
-}
-
-/// The instructions before `i` whose results instruction `i` sees: earlier in its stage and
-/// in the stages it is built FROM.
-pub fn earlier_in_chain(cx: &Context, i: usize) -> Vec<usize> {
-    let mut out = Vec::new();
-    for (k, &s) in stage_chain(cx, i).iter().enumerate() {
-        let st = &cx.model.stages[s];
-        let end = if k == 0 { i } else { st.instructions.end };
-        out.extend(st.instructions.start..end);
-    }
-    out.sort();
-    out
-}
-
 /// The instructions after `i` that see its results: later in its stage, and every
 /// instruction of the stages built FROM it (directly or not).
 pub fn later_in_chain(cx: &Context, i: usize) -> Vec<usize> {
@@ -381,7 +354,7 @@ pub fn installed_before(cx: &Context, i: usize, upto: &Command) -> HashSet<Strin
             }
         }
     };
-    for j in earlier_in_chain(cx, i) {
+    for j in stage_chain_before(cx, i) {
         for (_, c) in commands_of(cx, j) {
             add(c);
         }
@@ -548,18 +521,11 @@ pub fn cleans_lists(cmd: &Command) -> bool {
 /// Whether a RUN's mounts keep the package lists out of its layer: a cache or tmpfs mount on
 /// `/var/lib/apt/lists` or a directory above it.
 pub fn lists_mounted(node: &crate::syntax::Node) -> bool {
-    node.flags.iter().any(|f| {
-        f.name() == "mount"
-            && f.value().is_some_and(|v| {
-                let kv: Vec<&str> = v.split(',').collect();
-                (kv.contains(&"type=cache") || kv.contains(&"type=tmpfs"))
-                    && kv.iter().any(|p| {
-                        let t = p.strip_prefix("target=").or_else(|| p.strip_prefix("dst=")).or_else(|| p.strip_prefix("destination="));
-                        t.is_some_and(|t| {
-                            let t = t.trim_end_matches('/');
-                            !t.is_empty() && (LISTS == t || LISTS.starts_with(&format!("{t}/")))
-                        })
-                    })
+    mounts(node).any(|kv| {
+        (kv.contains(&"type=cache") || kv.contains(&"type=tmpfs"))
+            && mount_targets(&kv).iter().any(|t| {
+                let t = t.trim_end_matches('/');
+                !t.is_empty() && (LISTS == t || LISTS.starts_with(&format!("{t}/")))
             })
     })
 }
@@ -659,7 +625,7 @@ pub fn run_has_unpinned_install(cx: &Context, i: usize) -> bool {
 /// Whether an earlier instruction of the stage chain turns an apt setting off in a
 /// configuration file (`echo 'APT::Install-Recommends "0";' > /etc/apt/apt.conf.d/...`).
 pub fn apt_config_before(cx: &Context, i: usize, key: &str) -> bool {
-    earlier_in_chain(cx, i).into_iter().any(|j| {
+    stage_chain_before(cx, i).into_iter().any(|j| {
         run_text(cx, j).is_some_and(|t| {
             t.contains("apt.conf") && t.lines().any(|l| {
                 let l = l.to_ascii_lowercase();

@@ -37,6 +37,12 @@ pub fn run_commands<'a>(cx: &'a Context) -> Vec<RunCommand<'a>> {
     out
 }
 
+/// `cmds` (in file order, as [`run_commands`] and [`run_commands_incl`] give them) cut into one
+/// slice per RUN instruction.
+pub fn per_run<'x, 'a>(cmds: &'x [RunCommand<'a>]) -> impl Iterator<Item = &'x [RunCommand<'a>]> {
+    cmds.chunk_by(|a, b| a.ins == b.ins)
+}
+
 /// The `sh -c '...'` strings of every RUN, read as scripts (see [`shell_c_script`]); kept here so
 /// that [`run_commands_incl`] can lend their commands like those of the RUN itself.
 #[derive(Debug, Default)]
@@ -305,23 +311,20 @@ pub fn env_value_before(cx: &Context, i: usize, var: &str) -> Option<String> {
 /// Indices of the instructions that come before `i` in its stage and in the stages it is built
 /// FROM, in build order.
 pub fn stage_chain_before(cx: &Context, i: usize) -> Vec<usize> {
-    let Some(stage) = cx.model.stage_of(i) else { return Vec::new() };
-    let mut chain = vec![stage.index];
-    let mut cur = stage.parent;
-    while let Some(p) = cur {
-        if chain.contains(&p) {
-            break;
-        }
-        chain.push(p);
-        cur = cx.model.stages[p].parent;
-    }
     let mut out = Vec::new();
-    for &s in chain.iter().rev() {
+    for (k, &s) in stage_chain(cx, i).iter().enumerate().rev() {
         let st = &cx.model.stages[s];
-        let end = if s == stage.index { i } else { st.instructions.end };
+        let end = if k == 0 { i } else { st.instructions.end };
         out.extend(st.instructions.start..end);
     }
     out
+}
+
+/// Whether the source text (heredoc bodies included) of an instruction before `i`, in its stage
+/// or a stage it is built FROM (see [`stage_chain_before`]), satisfies `pred`: a setting that an
+/// earlier step wrote into a configuration file, say.
+pub fn earlier_text_any(cx: &Context, i: usize, pred: impl Fn(&str) -> bool) -> bool {
+    stage_chain_before(cx, i).into_iter().any(|j| pred(&cx.file.text[cx.file.instructions[j].range.clone()]))
 }
 
 /// The base image of the stage of instruction `i`, following `FROM <stage>` to the image at the
@@ -338,6 +341,15 @@ pub fn base_image(cx: &Context, i: usize) -> Option<String> {
     }
     let r = st.image()?;
     Some(format!("{}{}", r.short_name(), r.tag.as_ref().map(|t| format!(":{t}")).unwrap_or_default()).to_ascii_lowercase())
+}
+
+/// `a/b` for two relative paths, either of which may be empty (`""` is the directory itself).
+pub fn join_path(a: &str, b: &str) -> String {
+    match (a.is_empty(), b.is_empty()) {
+        (true, _) => b.to_string(),
+        (_, true) => a.to_string(),
+        _ => format!("{a}/{b}"),
+    }
 }
 
 /// Where in the build context a file named `name` that a RUN at instruction `i` reads from its
@@ -362,11 +374,10 @@ pub fn copied_context_paths(cx: &Context, i: usize, name: &str, subdir: &str) ->
                 Some((d, b)) => (d, b),
                 None => ("", p),
             };
-            let join = |a: &str, b: &str| if a.is_empty() { b.to_string() } else if b.is_empty() { a.to_string() } else { format!("{a}/{b}") };
             if !base.is_empty() && glob_match(base, name) && !dir.contains(['*', '?', '[']) {
-                out.push(join(dir, name));
+                out.push(join_path(dir, name));
             } else if !p.contains(['*', '?', '[']) && (p.is_empty() || cx.build.dir().is_some_and(|d| d.join(p).is_dir())) {
-                out.push(join(&join(p, subdir), name));
+                out.push(join_path(&join_path(p, subdir), name));
             }
         }
     }
@@ -417,9 +428,7 @@ pub fn context_file(cx: &Context, i: usize, names: &[&str], subdir: &str) -> Con
 /// context) make visible, when the mount's target is the file or a directory holding it.
 fn bind_mounted_paths(cx: &Context, i: usize, name: &str, subdir: &str) -> Vec<String> {
     let mut out = Vec::new();
-    for f in &cx.file.instructions[i].effective().flags {
-        let Some(v) = f.value().filter(|_| f.name() == "mount") else { continue };
-        let kv: Vec<&str> = v.split(',').collect();
+    for kv in mounts(cx.file.instructions[i].effective()) {
         let typ = kv.iter().find_map(|p| p.strip_prefix("type=")).unwrap_or("bind");
         if typ != "bind" || kv.iter().any(|p| p.starts_with("from=")) {
             continue;
@@ -431,7 +440,7 @@ fn bind_mounted_paths(cx: &Context, i: usize, name: &str, subdir: &str) -> Vec<S
         if base == name {
             out.push(src.to_string());
         } else {
-            let d = [src, subdir].iter().filter(|x| !x.is_empty()).cloned().collect::<Vec<_>>().join("/");
+            let d = join_path(src, subdir);
             out.push(if d.is_empty() { name.to_string() } else { format!("{d}/{name}") });
         }
     }
@@ -465,6 +474,42 @@ pub fn cd_subdir(rc: &RunCommand) -> Option<String> {
         }
     }
     Some(parts.join("/"))
+}
+
+/// The relative directory a command is told to work in by a flag: `flag dir` for a flag in
+/// `separate`, `flag=dir` for one in `joined` (the first such flag counts); None when there is
+/// none, or the directory is absolute, has a `$` or is `.`. `./` and a trailing `/` are dropped.
+pub fn dir_flag(cmd: &Command, separate: &[&str], joined: &[&str]) -> Option<String> {
+    let argv = cmd.argv();
+    for (k, w) in argv.iter().enumerate() {
+        let v = if separate.contains(&w.text.as_str()) {
+            argv.get(k + 1).map(|x| x.text.clone())
+        } else {
+            joined.iter().find_map(|f| w.text.strip_prefix(f)?.strip_prefix('=')).map(str::to_string)
+        };
+        if let Some(v) = v {
+            if v.starts_with('/') || v.contains('$') {
+                return None;
+            }
+            return Some(v.trim_start_matches("./").trim_end_matches('/').to_string()).filter(|v| v != ".");
+        }
+    }
+    None
+}
+
+/// The directory, relative to the RUN's working directory, that command `rc` works in: where
+/// the `cd`s before it lead (see [`cd_subdir`]), then `dir` below that (the directory a flag
+/// names, see [`dir_flag`]); `""` when not known.
+pub fn work_subdir(rc: &RunCommand, dir: Option<String>) -> String {
+    dir.map(|p| join_path(&cd_subdir(rc).unwrap_or_default(), &p)).or_else(|| cd_subdir(rc)).unwrap_or_default()
+}
+
+/// The `package.json` beside the lockfile at context path `lock`, parsed; Err says why it could
+/// not be read.
+pub fn package_json_beside(cx: &Context, lock: &str) -> Result<serde_json::Value, String> {
+    let dir = lock.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
+    let pj = join_path(dir, "package.json");
+    cx.build.read(&pj).and_then(|t| serde_json::from_str(&t).ok()).ok_or(format!("`{pj}` could not be read to check `{lock}` against it"))
 }
 
 /// Whether `.dockerignore` in the context leaves `rel` out of the context.
@@ -545,17 +590,21 @@ pub fn glob_match(pat: &str, s: &str) -> bool {
     m(&p, &s)
 }
 
-/// Whether the RUN has a BuildKit cache mount (`--mount=type=cache`), optionally only one whose
-/// target contains `target`.
-pub fn has_cache_mount(node: &Node, target: Option<&str>) -> bool {
-    node.flags.iter().any(|f| {
-        f.name() == "mount"
-            && f.value().is_some_and(|v| {
-                let kv: Vec<&str> = v.split(',').collect();
-                kv.contains(&"type=cache")
-                    && target.is_none_or(|t| kv.iter().any(|p| (p.starts_with("target=") || p.starts_with("dst=") || p.starts_with("destination=")) && p.contains(t)))
-            })
-    })
+/// The options of each `--mount` flag of the RUN (`type=cache`, `target=/x`, ...), split at
+/// commas.
+pub fn mounts(node: &Node) -> impl Iterator<Item = Vec<&str>> + '_ {
+    node.flags.iter().filter_map(|f| f.value().filter(|_| f.name() == "mount")).map(|v| v.split(',').collect())
+}
+
+/// The targets a mount's options name (`target=`, `dst=` or `destination=`).
+pub fn mount_targets<'a>(opts: &[&'a str]) -> Vec<&'a str> {
+    opts.iter().filter_map(|p| p.strip_prefix("target=").or_else(|| p.strip_prefix("dst=")).or_else(|| p.strip_prefix("destination="))).collect()
+}
+
+/// Whether the RUN has a BuildKit cache mount (`--mount=type=cache`); when `targets` is not
+/// empty, only one whose target contains one of them.
+pub fn has_cache_mount(node: &Node, targets: &[&str]) -> bool {
+    mounts(node).any(|kv| kv.contains(&"type=cache") && (targets.is_empty() || mount_targets(&kv).iter().any(|m| targets.iter().any(|t| m.contains(t)))))
 }
 
 /// The stage of instruction `i` and the stages it is built FROM, nearest first.
@@ -576,13 +625,8 @@ pub fn stage_chain(cx: &Context, i: usize) -> Vec<usize> {
 /// The instructions that shape the image at instruction `i`, nearest first: those before `i`
 /// in its stage, then all of each stage it is built FROM.
 pub fn instructions_in_scope(cx: &Context, i: usize) -> Vec<usize> {
-    let chain = stage_chain(cx, i);
-    let mut out = Vec::new();
-    for (k, &s) in chain.iter().enumerate() {
-        let st = &cx.model.stages[s];
-        let end = if k == 0 { i } else { st.instructions.end };
-        out.extend((st.instructions.start..end).rev());
-    }
+    let mut out = stage_chain_before(cx, i);
+    out.reverse();
     out
 }
 
@@ -870,6 +914,32 @@ mod tests {
     }
 
     #[test]
+    fn groups_commands_per_run() {
+        with_cx("FROM a\nRUN a && b\nENV X=1\nRUN c\nRUN d; e; f\n", |cx| {
+            let all = run_commands(cx);
+            let groups: Vec<Vec<usize>> = per_run(&all).map(|g| g.iter().map(|rc| rc.ins).collect()).collect();
+            assert_eq!(groups, vec![vec![1, 1], vec![3], vec![4, 4, 4]]);
+        });
+        with_cx("FROM a\n", |cx| assert_eq!(per_run(&run_commands(cx)).count(), 0));
+    }
+
+    #[test]
+    fn reads_mounts() {
+        let t = "RUN --mount=type=cache,target=/var/cache/apk --mount=type=bind,dst=/src,source=web --network=none x\nRUN --mount=type=cache,id=x,destination=/root/.npm y\n";
+        let file = crate::syntax::parse(t).unwrap();
+        let a = &file.instructions[0].node;
+        let all: Vec<Vec<&str>> = mounts(a).collect();
+        assert_eq!(all, vec![vec!["type=cache", "target=/var/cache/apk"], vec!["type=bind", "dst=/src", "source=web"]]);
+        assert_eq!(mount_targets(&all[1]), vec!["/src"]);
+        assert!(has_cache_mount(a, &[]));
+        assert!(has_cache_mount(a, &["/var/cache/apk"]));
+        assert!(!has_cache_mount(a, &["/src"]));
+        let b = &file.instructions[1].node;
+        assert!(has_cache_mount(b, &["/x", "/root/.npm"]));
+        assert!(!has_cache_mount(&crate::syntax::parse("RUN --network=none x\n").unwrap().instructions[0].node, &[]));
+    }
+
+    #[test]
     fn globs() {
         assert!(glob_match("package*.json", "package-lock.json"));
         assert!(glob_match("*.json", "package.json"));
@@ -925,6 +995,49 @@ mod tests {
         assert_eq!(sub("RUN cd $D && npm ci\n"), None);
     }
 
+    #[test]
+    fn joins_paths() {
+        assert_eq!(join_path("", "x"), "x");
+        assert_eq!(join_path("a", ""), "a");
+        assert_eq!(join_path("", ""), "");
+        assert_eq!(join_path("a/b", "x"), "a/b/x");
+    }
+
+    #[test]
+    fn reads_directory_flags() {
+        let sub = |text: &str| {
+            let f = crate::syntax::parse(text).unwrap();
+            let m = Model::new(&f);
+            let b = BuildContext::default();
+            let cx = cx_of(&f, &m, &b);
+            let rc = run_commands(&cx).into_iter().find(|rc| rc.cmd.program() == Some("npm")).unwrap();
+            let dir = dir_flag(rc.cmd, &["--prefix", "-C"], &["--prefix"]);
+            (dir.clone(), work_subdir(&rc, dir))
+        };
+        assert_eq!(sub("RUN npm ci\n"), (None, "".into()));
+        assert_eq!(sub("RUN npm ci --prefix ./web/\n"), (Some("web".into()), "web".into()));
+        assert_eq!(sub("RUN cd app && npm ci --prefix=web\n"), (Some("web".into()), "app/web".into()));
+        assert_eq!(sub("RUN cd app && npm ci -C .\n"), (None, "app".into()));
+        assert_eq!(sub("RUN cd /app && npm ci -C web\n"), (Some("web".into()), "web".into()));
+        assert_eq!(sub("RUN npm ci --prefix /app\n"), (None, "".into()));
+        assert_eq!(sub("RUN npm ci --prefix $D\n"), (None, "".into()));
+        // `-C=dir` is not in `joined`
+        assert_eq!(sub("RUN npm ci -C=web\n"), (None, "".into()));
+        assert_eq!(sub("RUN npm ci --prefixed=web\n"), (None, "".into()));
+    }
+
+    #[test]
+    fn reads_package_json_beside_a_lockfile() {
+        use crate::transforms::testing::context;
+        let (_d, b) = context(&[("web/package.json", "{\"name\": \"x\"}"), ("package.json", "{")]);
+        let f = crate::syntax::parse("FROM a\n").unwrap();
+        let m = Model::new(&f);
+        let cx = cx_of(&f, &m, &b);
+        assert_eq!(package_json_beside(&cx, "web/yarn.lock").unwrap()["name"], "x");
+        assert_eq!(package_json_beside(&cx, "yarn.lock").unwrap_err(), "`package.json` could not be read to check `yarn.lock` against it");
+        assert_eq!(package_json_beside(&cx, "app/package-lock.json").unwrap_err(), "`app/package.json` could not be read to check `app/package-lock.json` against it");
+    }
+
     /// Runs `f` on a context of `text`.
     fn with_cx<T>(text: &str, f: impl FnOnce(&Context) -> T) -> T {
         let file = crate::syntax::parse(text).unwrap();
@@ -947,6 +1060,33 @@ mod tests {
             assert_eq!(stage_shell(cx, 8), StageShell::Posix(vec!["/bin/sh".into(), "-c".into()]));
         });
         with_cx("FROM mcr.microsoft.com/windows/servercore:ltsc2022\nRUN x\n", |cx| assert_eq!(stage_shell(cx, 1), StageShell::Other));
+    }
+
+    #[test]
+    fn stage_chains() {
+        let t = "FROM debian AS a\nENV X=1\nFROM alpine AS b\nRUN y\nFROM a\nRUN z\nRUN w\n";
+        with_cx(t, |cx| {
+            assert_eq!(stage_chain(cx, 6), vec![2, 0]);
+            assert_eq!(stage_chain_before(cx, 6), vec![0, 1, 4, 5]);
+            assert_eq!(instructions_in_scope(cx, 6), vec![5, 4, 1, 0]);
+            assert_eq!(stage_chain_before(cx, 3), vec![2]);
+            assert_eq!(stage_chain_before(cx, 0), Vec::<usize>::new());
+        });
+    }
+
+    #[test]
+    fn reads_earlier_text() {
+        let t = "FROM a AS base\nRUN <<EOF\necho assumeyes=1 > /etc/yum.conf\nEOF\nFROM base\nRUN x\nRUN echo gemrc\nRUN z\nFROM a\nRUN y\n";
+        with_cx(t, |cx| {
+            let has = |i: usize, what: &str| earlier_text_any(cx, i, |t| t.contains(what));
+            assert!(has(3, "assumeyes=1"));
+            assert!(!has(3, "gemrc"));
+            // not the instruction's own text
+            assert!(!has(4, "gemrc"));
+            assert!(has(5, "gemrc"));
+            assert!(!has(1, "assumeyes=1"));
+            assert!(!has(7, "assumeyes=1"));
+        });
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! DP114 gem-no-document
 use crate::engine::{Context, Diagnostic, Edit, Fix, FixKind, Rule, RuleMeta};
 use crate::model::shell::{Command, Word};
-use crate::transforms::common::{base_image, run_commands_incl, stage_chain_before, InnerScripts};
+use crate::transforms::common::{base_image, earlier_text_any, run_commands_incl, InnerScripts};
 
 pub struct GemNoDocument;
 
@@ -98,10 +98,7 @@ fn old_rubygems(base: &str) -> bool {
 
 /// A gemrc that turns documentation off, written earlier in the stage.
 fn gemrc_before(cx: &Context, i: usize) -> bool {
-    stage_chain_before(cx, i).into_iter().any(|j| {
-        let t = &cx.file.text[cx.file.instructions[j].range.clone()];
-        t.contains("gemrc") && (t.contains("--no-document") || t.contains("--no-rdoc") || t.contains("--no-ri"))
-    })
+    earlier_text_any(cx, i, |t| t.contains("gemrc") && (t.contains("--no-document") || t.contains("--no-rdoc") || t.contains("--no-ri")))
 }
 
 #[cfg(test)]

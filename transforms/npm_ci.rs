@@ -4,7 +4,9 @@ use serde_json::Value;
 use crate::engine::{Context, Diagnostic, Edit, Fix, FixKind, Rule, RuleMeta};
 use crate::model::shell::{Command, Word};
 use crate::syntax::Kind;
-use crate::transforms::common::{base_image, cd_subdir, context_file, operands, run_commands_incl, stage_chain_before, ContextFile, InnerScripts, RunCommand};
+use crate::transforms::common::{
+    base_image, context_file, dir_flag, operands, package_json_beside, run_commands_incl, stage_chain_before, work_subdir, ContextFile, InnerScripts, RunCommand,
+};
 
 pub struct NpmCi;
 
@@ -107,7 +109,7 @@ impl Rule for NpmCi {
                 out.push(cx.diag(&META, rc.cmd.range.clone(), format!("{base} (no fix: {w})"), None));
                 continue;
             }
-            let sub_dir = prefix_dir(rc.cmd).map(|p| join(&cd_subdir(&rc).unwrap_or_default(), &p)).or_else(|| cd_subdir(&rc)).unwrap_or_default();
+            let sub_dir = work_subdir(&rc, dir_flag(rc.cmd, &["--prefix", "-C"], &["--prefix"]));
             let edit = vec![Edit::replace(sub.range.clone(), "ci")];
             let (msg, fix) = match context_file(cx, rc.ins, &["npm-shrinkwrap.json", "package-lock.json"], &sub_dir) {
                 ContextFile::Unknown => (
@@ -123,14 +125,6 @@ impl Rule for NpmCi {
             };
             out.push(cx.diag(&META, rc.cmd.range.clone(), msg, fix));
         }
-    }
-}
-
-fn join(a: &str, b: &str) -> String {
-    match (a.is_empty(), b.is_empty()) {
-        (true, _) => b.to_string(),
-        (_, true) => a.to_string(),
-        _ => format!("{a}/{b}"),
     }
 }
 
@@ -151,30 +145,9 @@ pub(crate) fn npm_install_project(cmd: &Command) -> Option<&Word> {
     }
 }
 
-/// The relative directory of `--prefix dir` / `-C dir` (None when absent or absolute).
-fn prefix_dir(cmd: &Command) -> Option<String> {
-    let argv = cmd.argv();
-    for (k, w) in argv.iter().enumerate() {
-        let v = if w.text == "--prefix" || w.text == "-C" {
-            argv.get(k + 1).map(|x| x.text.clone())
-        } else {
-            w.text.strip_prefix("--prefix=").map(str::to_string)
-        };
-        if let Some(v) = v {
-            if v.starts_with('/') || v.contains('$') {
-                return None;
-            }
-            return Some(v.trim_start_matches("./").trim_end_matches('/').to_string()).filter(|v| v != ".");
-        }
-    }
-    None
-}
-
 /// Whether the lockfile at context path `lock` agrees with the `package.json` beside it.
 fn lock_agrees(cx: &Context, i: usize, lock: &str) -> Result<(), String> {
-    let dir = lock.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
-    let pj = join(dir, "package.json");
-    let pkg: Value = cx.build.read(&pj).and_then(|t| serde_json::from_str(&t).ok()).ok_or(format!("`{pj}` could not be read to check `{lock}` against it"))?;
+    let pkg = package_json_beside(cx, lock)?;
     let lk: Value = cx.build.read(lock).and_then(|t| serde_json::from_str(&t).ok()).ok_or(format!("`{lock}` could not be read"))?;
     if pkg.get("workspaces").is_some() {
         return Err("the project has workspaces, which dopt does not check against the lockfile".into());

@@ -2,7 +2,7 @@
 use crate::engine::{Context, Diagnostic, Fix, FixKind, Rule, RuleMeta};
 use crate::model::shell::Command;
 use crate::syntax::Node;
-use crate::transforms::common::{append_blocker, append_command, cd_subdir, env_value_before, operands, run_commands_incl, sudo_prefix, InnerScripts, RunCommand};
+use crate::transforms::common::{append_blocker, append_command, cd_subdir, env_value_before, mount_targets, mounts, operands, per_run, run_commands_incl, sudo_prefix, InnerScripts, RunCommand};
 use crate::transforms::yarn_frozen_lockfile::{yarn_berry, Berry, VALUE_FLAGS as YARN_VALUE_FLAGS};
 
 pub struct PackageCacheClean;
@@ -66,14 +66,10 @@ impl Rule for PackageCacheClean {
     fn check(&self, cx: &Context, out: &mut Vec<Diagnostic>) {
         let inner = InnerScripts::of(cx);
         let all = run_commands_incl(cx, &inner);
-        let mut i = 0;
-        while i < all.len() {
-            let ins = all[i].ins;
-            let end = all[i..].iter().position(|rc| rc.ins != ins).map(|k| i + k).unwrap_or(all.len());
+        for cmds in per_run(&all) {
             for tool in [Tool::Yarn, Tool::Npm] {
-                check_run(cx, &all[i..end], tool, out);
+                check_run(cx, cmds, tool, out);
             }
-            i = end;
         }
     }
 }
@@ -167,13 +163,11 @@ fn cache_mounted(cx: &Context, i: usize, node: &Node, tool: Tool) -> bool {
         Tool::Yarn => env_value_before(cx, i, "YARN_CACHE_FOLDER"),
         Tool::Npm => env_value_before(cx, i, "npm_config_cache").or_else(|| env_value_before(cx, i, "NPM_CONFIG_CACHE")),
     };
-    node.flags.iter().any(|f| {
-        let Some(v) = f.value().filter(|_| f.name() == "mount") else { return false };
-        let kv: Vec<&str> = v.split(',').collect();
+    mounts(node).any(|kv| {
         if !kv.contains(&"type=cache") {
             return false;
         }
-        kv.iter().filter_map(|p| p.strip_prefix("target=").or_else(|| p.strip_prefix("dst=")).or_else(|| p.strip_prefix("destination="))).any(|t| {
+        mount_targets(&kv).into_iter().any(|t| {
             let named = match tool {
                 Tool::Yarn => t.contains("yarn"),
                 Tool::Npm => t.contains("npm"),

@@ -60,7 +60,7 @@ impl Rule for PipNoCacheDir {
                 continue;
             }
             let node = cx.file.instructions[rc.ins].effective();
-            if has_cache_mount(node, None) || var_set_before(cx, rc.ins, "PIP_NO_CACHE_DIR") {
+            if has_cache_mount(node, &[]) || var_set_before(cx, rc.ins, "PIP_NO_CACHE_DIR") {
                 continue;
             }
             let fix = match rc.opaque() {

@@ -1,7 +1,7 @@
 //! DP112 rpm-clean
 use crate::engine::{Context, Diagnostic, Fix, FixKind, Rule, RuleMeta};
 use crate::model::shell::Command;
-use crate::transforms::common::{append_blocker, append_command, has_cache_mount, run_commands_incl, sudo_prefix, InnerScripts, RunCommand};
+use crate::transforms::common::{append_blocker, append_command, has_cache_mount, per_run, run_commands_incl, sudo_prefix, InnerScripts, RunCommand};
 use crate::transforms::rpm_assume_yes::{rpm_cmd, Rpm};
 
 pub struct RpmClean;
@@ -60,18 +60,14 @@ impl Rule for RpmClean {
     fn check(&self, cx: &Context, out: &mut Vec<Diagnostic>) {
         let inner = InnerScripts::of(cx);
         let all = run_commands_incl(cx, &inner);
-        let mut i = 0;
-        while i < all.len() {
-            let ins = all[i].ins;
-            let end = all[i..].iter().position(|rc| rc.ins != ins).map(|k| i + k).unwrap_or(all.len());
-            let node = cx.file.instructions[ins].effective();
-            let mounted = ["/var/cache/yum", "/var/cache/dnf", "/var/cache/libdnf5", "/var/cache/zypp"].iter().any(|t| has_cache_mount(node, Some(t)));
+        for cmds in per_run(&all) {
+            let node = cx.file.instructions[cmds[0].ins].effective();
+            let mounted = has_cache_mount(node, &["/var/cache/yum", "/var/cache/dnf", "/var/cache/libdnf5", "/var/cache/zypp"]);
             if !mounted {
                 for tool in [Rpm::Yum, Rpm::Dnf, Rpm::Microdnf, Rpm::Zypper] {
-                    check_run(cx, &all[i..end], tool, out);
+                    check_run(cx, cmds, tool, out);
                 }
             }
-            i = end;
         }
     }
 }

@@ -4,7 +4,9 @@ use serde_json::Value;
 use crate::engine::{Context, Diagnostic, Edit, Fix, FixKind, Rule, RuleMeta};
 use crate::model::shell::Command;
 use crate::syntax::Kind;
-use crate::transforms::common::{cd_subdir, context_file, operands, run_commands_incl, stage_chain_before, var_set_before, ContextFile, InnerScripts};
+use crate::transforms::common::{
+    context_file, dir_flag, join_path, operands, package_json_beside, run_commands_incl, stage_chain_before, var_set_before, work_subdir, ContextFile, InnerScripts,
+};
 
 pub struct YarnFrozenLockfile;
 
@@ -76,7 +78,7 @@ impl Rule for YarnFrozenLockfile {
             if env.iter().any(|v| var_set_before(cx, rc.ins, v) || rc.cmd.assignments.iter().any(|a| a.text.starts_with(&format!("{v}=")))) {
                 continue;
             }
-            let sub_dir = cwd_dir(rc.cmd).map(|p| join(&cd_subdir(&rc).unwrap_or_default(), &p)).or_else(|| cd_subdir(&rc)).unwrap_or_default();
+            let sub_dir = work_subdir(&rc, dir_flag(rc.cmd, &["--cwd"], &["--cwd"]));
             let berry = yarn_berry(cx, rc.ins, &sub_dir);
             let flag = if matches!(berry, Berry::Yes(_)) { "--immutable" } else { "--frozen-lockfile" };
             let base = format!("`yarn install` without `{flag}`");
@@ -102,14 +104,6 @@ impl Rule for YarnFrozenLockfile {
     }
 }
 
-fn join(a: &str, b: &str) -> String {
-    match (a.is_empty(), b.is_empty()) {
-        (true, _) => b.to_string(),
-        (_, true) => a.to_string(),
-        _ => format!("{a}/{b}"),
-    }
-}
-
 /// Where a flag goes in `yarn install` (after `install`) or bare `yarn` (after `yarn`).
 pub(crate) fn yarn_install_at(cmd: &Command) -> Option<usize> {
     if cmd.program() != Some("yarn") {
@@ -121,21 +115,6 @@ pub(crate) fn yarn_install_at(cmd: &Command) -> Option<usize> {
         [sub] if sub.text == "install" => Some(sub.range.end),
         _ => None,
     }
-}
-
-/// The relative directory of `--cwd dir` (None when absent or absolute).
-fn cwd_dir(cmd: &Command) -> Option<String> {
-    let argv = cmd.argv();
-    for (k, w) in argv.iter().enumerate() {
-        let v = if w.text == "--cwd" { argv.get(k + 1).map(|x| x.text.clone()) } else { w.text.strip_prefix("--cwd=").map(str::to_string) };
-        if let Some(v) = v {
-            if v.starts_with('/') || v.contains('$') {
-                return None;
-            }
-            return Some(v.trim_start_matches("./").trim_end_matches('/').to_string()).filter(|v| v != ".");
-        }
-    }
-    None
 }
 
 /// Which Yarn a project uses.
@@ -151,10 +130,10 @@ pub(crate) enum Berry {
 
 /// Whether the RUN at instruction `i` (in `subdir` of its working directory) runs Yarn 2+.
 pub(crate) fn yarn_berry(cx: &Context, i: usize, subdir: &str) -> Berry {
-    if cx.build.exists(".yarnrc.yml") || cx.build.exists(&join(subdir, ".yarnrc.yml")) {
+    if cx.build.exists(".yarnrc.yml") || cx.build.exists(&join_path(subdir, ".yarnrc.yml")) {
         return Berry::Yes("`.yarnrc.yml` is in the build context (Yarn 2+)");
     }
-    for p in [join(subdir, "package.json"), "package.json".to_string()] {
+    for p in [join_path(subdir, "package.json"), "package.json".to_string()] {
         let pm = cx.build.read(&p).and_then(|t| serde_json::from_str::<Value>(&t).ok()).and_then(|v| v.get("packageManager")?.as_str().map(str::to_string));
         if let Some(pm) = pm {
             if let Some(v) = pm.strip_prefix("yarn@") {
@@ -187,9 +166,7 @@ pub(crate) fn yarn_berry(cx: &Context, i: usize, subdir: &str) -> Berry {
 /// Whether `yarn.lock` at context path `lock` has an entry for every dependency of the
 /// `package.json` beside it.
 fn yarn_lock_agrees(cx: &Context, lock: &str) -> Result<(), String> {
-    let dir = lock.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
-    let pj = join(dir, "package.json");
-    let pkg: Value = cx.build.read(&pj).and_then(|t| serde_json::from_str(&t).ok()).ok_or(format!("`{pj}` could not be read to check `{lock}` against it"))?;
+    let pkg = package_json_beside(cx, lock)?;
     let text = cx.build.read(lock).ok_or(format!("`{lock}` could not be read"))?;
     if pkg.get("workspaces").is_some() {
         return Err("the project has workspaces, which dopt does not check against yarn.lock".into());
