@@ -5,7 +5,10 @@ Builds random Dockerfiles from awkward fragments and random characters, parses e
 and stops at the first disagreement, printing the file. Uses the comparison of
 ../shared/tools/parse_compare.py.
 
-Usage: scripts/fuzz_parse.py [--dopt target/release/dopt] [--seconds 60] [--seed N]
+With --rewrite, it also rewrites each file BuildKit accepts with `dopt --write --unsafe-fixes`
+and stops when the output no longer parses under BuildKit, or a second run changes it.
+
+Usage: scripts/fuzz_parse.py [--dopt target/release/dopt] [--seconds 60] [--seed N] [--rewrite]
 """
 import argparse
 import json
@@ -19,6 +22,16 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "shared", "tools"))
 import parse_compare  # noqa: E402
+
+RULE_FRAGS = [
+    "FROM python:3.11", "FROM node:18", "FROM debian:12", "FROM alpine:3.19", "FROM centos:7", "RUN pip install flask",
+    "RUN apt-get update", "RUN apt-get install curl", "RUN apt update && apt install -y git", "RUN apk update && apk add bash",
+    "RUN npm install", "RUN yarn install", "RUN yum install -y httpd", "RUN dnf install x", "RUN gem install rails",
+    "ADD . /app", "ADD a.tar.gz /", "CMD python app.py", "ENTRYPOINT node server.js", "HEALTHCHECK CMD curl -f http://x/",
+    "RUN cd /x && make", "RUN set -e; a; b", "RUN a || b", "RUN echo $HOME", "  && apt-get install -y vim \\", "    curl",
+    "RUN <<EOF", "apt-get install -y wget", "pip install x", "EOF", "SHELL [\"/bin/bash\", \"-c\"]", "WORKDIR /app",
+    "ENV DEBIAN_FRONTEND=noninteractive", "USER app", "ONBUILD RUN npm install", "RUN sh -c 'pip install y'",
+]
 
 FRAGS = [
     "FROM a", "from a as b", "RUN a", "run a", "RUN a \\", "RUN a\\", "RUN a \\\\", "RUN a\\\\\\", "\\", " \\", "  b", "  # c",
@@ -34,16 +47,18 @@ FRAGS = [
 ]
 
 
-def rand_line(r):
+def rand_line(r, rewrite=False):
+    if rewrite and r.random() < 0.6:
+        return r.choice(RULE_FRAGS)
     if r.random() < 0.85:
         return r.choice(FRAGS)
     alphabet = "ab \t\\`#<>-=\"'${}[],EOF\u00e9"
     return "".join(r.choice(alphabet) for _ in range(r.randint(0, 12)))
 
 
-def rand_doc(r):
+def rand_doc(r, rewrite=False):
     eol = r.choice(["\n", "\n", "\r\n"])
-    lines = [rand_line(r) for _ in range(r.randint(0, 12))]
+    lines = [rand_line(r, rewrite) for _ in range(r.randint(0, 12))]
     s = eol.join(lines)
     if r.random() < 0.7:
         s += eol
@@ -73,15 +88,16 @@ def main():
     ap.add_argument("--dopt", default="target/release/dopt")
     ap.add_argument("--seconds", type=float, default=60)
     ap.add_argument("--seed", type=int, default=None)
+    ap.add_argument("--rewrite", action="store_true", help="also check dopt's rewrites")
     a = ap.parse_args()
     seed = a.seed if a.seed is not None else random.randrange(1 << 30)
     r = random.Random(seed)
     end = time.time() + a.seconds
-    n = 0
+    n = rewritten = changed = 0
     with tempfile.TemporaryDirectory() as d:
         path = os.path.join(d, "Dockerfile")
         while time.time() < end:
-            text = rand_doc(r)
+            text = rand_doc(r, a.rewrite)
             with open(path, "w", encoding="utf-8", newline="") as f:
                 f.write(text)
             n += 1
@@ -91,7 +107,24 @@ def main():
             if ours != theirs:
                 print("DISAGREE (seed %d, case %d)\n%r\n--- dopt:\n%s\n--- buildkit:\n%s" % (seed, n, text, ours or p.stderr, theirs))
                 return 1
-    print("fuzz_parse: %d random files, all agree (seed %d)" % (n, seed))
+            if a.rewrite and theirs is not None:
+                args = [a.dopt, "--write", "--unsafe-fixes", "-", "--stdin-filename", path]
+                w = subprocess.run(args, input=text, capture_output=True, text=True)
+                again = subprocess.run(args, input=w.stdout, capture_output=True, text=True)
+                problem = None
+                if w.returncode != 0:
+                    problem = "dopt exit %d: %s" % (w.returncode, w.stderr.strip()[:300])
+                elif buildkit(w.stdout) is None:
+                    problem = "the rewrite does not parse under BuildKit"
+                elif again.stdout != w.stdout:
+                    problem = "a second run changed the rewrite"
+                rewritten += 1
+                changed += w.stdout != text
+                if problem:
+                    print("REWRITE (seed %d, case %d): %s\n%r\n--- rewrite:\n%s" % (seed, n, problem, text, w.stdout))
+                    return 1
+    extra = ", %d rewritten (%d changed), all parse and are stable" % (rewritten, changed) if a.rewrite else ""
+    print("fuzz_parse: %d random files, all agree%s (seed %d)" % (n, extra, seed))
     return 0
 
 
