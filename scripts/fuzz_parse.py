@@ -23,6 +23,11 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "shared", "tools"))
 import parse_compare  # noqa: E402
 
+try:
+    import corpus_eval  # noqa: E402  (hadolint with its heredoc workaround)
+except SystemExit:
+    corpus_eval = None
+
 RULE_FRAGS = [
     "FROM python:3.11", "FROM node:18", "FROM debian:12", "FROM alpine:3.19", "FROM centos:7", "RUN pip install flask",
     "RUN apt-get update", "RUN apt-get install curl", "RUN apt update && apt install -y git", "RUN apk update && apk add bash",
@@ -89,6 +94,7 @@ def main():
     ap.add_argument("--seconds", type=float, default=60)
     ap.add_argument("--seed", type=int, default=None)
     ap.add_argument("--rewrite", action="store_true", help="also check dopt's rewrites")
+    ap.add_argument("--hadolint", action="store_true", help="with --rewrite: safe rewrites add no hadolint finding")
     a = ap.parse_args()
     seed = a.seed if a.seed is not None else random.randrange(1 << 30)
     r = random.Random(seed)
@@ -118,6 +124,15 @@ def main():
                     problem = "the rewrite does not parse under BuildKit"
                 elif again.stdout != w.stdout:
                     problem = "a second run changed the rewrite"
+                elif a.hadolint and corpus_eval is not None:
+                    safe = subprocess.run(args[:2] + args[3:], input=text, capture_output=True, text=True).stdout
+                    if safe != text:
+                        hb, ha = corpus_eval.hadolint(text), corpus_eval.hadolint(safe)
+                        grew = {c: ha[c] - hb[c] for c in ha if ha[c] > hb[c]}
+                        # where shellcheck cannot parse a RUN, hadolint's other findings come and go
+                        unparsed = any(c.startswith("SC10") for c in list(hb) + list(ha))
+                        if grew and not unparsed:
+                            problem = "the safe rewrite adds hadolint findings %s:\n%s" % (grew, safe)
                 rewritten += 1
                 changed += w.stdout != text
                 if problem:

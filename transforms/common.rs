@@ -169,9 +169,10 @@ pub fn shell_c_script(text: &str, outer: &Script, cmd: &Command) -> Option<Scrip
 }
 
 /// Whether removing `removed` commands from the RUN at instruction `i` keeps hadolint's DL3059
-/// ("multiple consecutive RUN instructions", which spares RUNs of more than two commands) from
-/// newly reporting it or its neighbour: false when the RUN goes from more than two commands to
-/// two or fewer next to a RUN of two or fewer with the same flags.
+/// ("multiple consecutive RUN instructions") from newly reporting it or its neighbour. hadolint
+/// 2.15 reports a RUN of at most one command right after another such RUN with the same flags
+/// (`RUN a && b` then `RUN c` is spared; `RUN a` then `RUN c` is not): false when the RUN goes
+/// from more than one command to at most one next to a RUN of at most one with the same flags.
 pub fn removal_keeps_dl3059(cx: &Context, i: usize, removed: usize) -> bool {
     let ins = &cx.file.instructions;
     if ins[i].node.kind != Kind::Run {
@@ -179,11 +180,11 @@ pub fn removal_keeps_dl3059(cx: &Context, i: usize, removed: usize) -> bool {
     }
     let count = |j: usize| cx.scripts(j).iter().map(|s| s.commands.len()).sum::<usize>();
     let before = count(i);
-    if before <= 2 || before.saturating_sub(removed) > 2 {
+    if before <= 1 || before.saturating_sub(removed) > 1 {
         return true;
     }
     let flags = |j: usize| ins[j].node.flags.iter().map(|f| f.text.clone()).collect::<Vec<_>>();
-    let short_neighbour = |j: usize| ins[j].node.kind == Kind::Run && flags(j) == flags(i) && count(j) <= 2;
+    let short_neighbour = |j: usize| ins[j].node.kind == Kind::Run && flags(j) == flags(i) && count(j) <= 1;
     !(i > 0 && short_neighbour(i - 1) || i + 1 < ins.len() && short_neighbour(i + 1))
 }
 
@@ -839,6 +840,22 @@ mod tests {
         // a command spread over lines: the indentation of its first line
         assert_eq!(append("RUN a \\\n  && b \\\n      x\n", "b"), "RUN a \\\n  && b \\\n      x \\\n  && rm -rf /x\n");
         assert_eq!(append("RUN b \\\n      x\n", "b"), "RUN b \\\n      x && \\\n      rm -rf /x\n");
+    }
+
+    #[test]
+    fn removal_keeps_dl3059_follows_hadolint() {
+        let check = |t: &str, i: usize, removed: usize| {
+            let f = crate::syntax::parse(t).unwrap();
+            let m = Model::new(&f);
+            let b = BuildContext::default();
+            removal_keeps_dl3059(&cx_of(&f, &m, &b), i, removed)
+        };
+        // two commands next to one: hadolint spares it; one next to one: it reports
+        assert!(!check("FROM a\nRUN apk update && apk add x\nRUN <<EOF\nEOF\n", 1, 1));
+        assert!(!check("FROM a\nRUN b\nRUN apk update && apk add x\n", 2, 1));
+        assert!(check("FROM a\nRUN apk update && apk add x && c\nRUN d\n", 1, 1));
+        assert!(check("FROM a\nRUN apk update && apk add x\nRUN c && d\n", 1, 1));
+        assert!(check("FROM a\nRUN apk update && apk add x\nRUN --network=none d\n", 1, 1));
     }
 
     fn cx_of<'a>(f: &'a crate::syntax::Dockerfile, m: &'a Model, b: &'a BuildContext) -> Context<'a> {
