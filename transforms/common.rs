@@ -183,7 +183,10 @@ pub fn removal_keeps_dl3059(cx: &Context, i: usize, removed: usize) -> bool {
     if before <= 1 || before.saturating_sub(removed) > 1 {
         return true;
     }
-    let flags = |j: usize| ins[j].node.flags.iter().map(|f| f.text.clone()).collect::<Vec<_>>();
+    // hadolint knows only these RUN flags; it reads any other as part of the command
+    let flags = |j: usize| {
+        ins[j].node.flags.iter().filter(|f| matches!(f.name(), "mount" | "network" | "security")).map(|f| f.text.clone()).collect::<Vec<_>>()
+    };
     let short_neighbour = |j: usize| ins[j].node.kind == Kind::Run && flags(j) == flags(i) && count(j) <= 1;
     !(i > 0 && short_neighbour(i - 1) || i + 1 < ins.len() && short_neighbour(i + 1))
 }
@@ -856,6 +859,7 @@ mod tests {
         assert!(check("FROM a\nRUN apk update && apk add x && c\nRUN d\n", 1, 1));
         assert!(check("FROM a\nRUN apk update && apk add x\nRUN c && d\n", 1, 1));
         assert!(check("FROM a\nRUN apk update && apk add x\nRUN --network=none d\n", 1, 1));
+        assert!(!check("FROM a\nRUN apk update && apk add x\nRUN --bogus d\n", 1, 1));
     }
 
     fn cx_of<'a>(f: &'a crate::syntax::Dockerfile, m: &'a Model, b: &'a BuildContext) -> Context<'a> {
