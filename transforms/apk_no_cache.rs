@@ -1,6 +1,6 @@
 //! DP107 apk-no-cache
 use crate::engine::{Context, Diagnostic, Edit, Fix, FixKind, Rule, RuleMeta};
-use crate::model::shell::{Command, Script, Word};
+use crate::model::shell::{Command, Word};
 use crate::syntax::Kind;
 use crate::transforms::common::{has_cache_mount, per_run, remove_command, removal_keeps_dl3059, run_commands_incl, InnerScripts, RunCommand};
 
@@ -251,7 +251,7 @@ fn later_runs_need_index(cx: &Context, i: usize) -> bool {
             if s.opaque.is_some() && text.contains("apk") {
                 return true;
             }
-            if s.commands.iter().any(|c| needs_index(c, s)) {
+            if s.commands.iter().any(needs_index) {
                 return true;
             }
         }
@@ -259,7 +259,7 @@ fn later_runs_need_index(cx: &Context, i: usize) -> bool {
     false
 }
 
-fn needs_index(c: &Command, s: &Script) -> bool {
+fn needs_index(c: &Command) -> bool {
     let Some(p) = c.program() else { return false };
     if p == "apk" {
         return c.opaque.is_some() || (apk_sub(c, &["add", "del"]).is_none() && !has_no_cache(c) && !c.has_flag(&["--print-arch"]));
@@ -267,7 +267,6 @@ fn needs_index(c: &Command, s: &Script) -> bool {
     let first = &c.argv()[0].text;
     let runs_script = first.starts_with("./") || first.ends_with(".sh") || (first.starts_with('/') && !first.starts_with("/bin/") && !first.starts_with("/usr/"));
     let shell_file = matches!(p, "sh" | "bash" | "ash" | "source" | ".") && c.argv().get(1).is_some_and(|w| !w.text.starts_with('-'));
-    let _ = s;
     runs_script || shell_file
 }
 
