@@ -35,7 +35,7 @@ pub const PRESETS: &[(&str, &str)] = &[
     ("distroless", include_str!("../presets/distroless.toml")),
 ];
 
-/// Named conditions a mapping can test (see `transforms/slim_base_image.rs`).
+/// Named conditions a mapping can test (see `transforms/images/slim_base_image.rs`).
 pub const CONDITIONS: &[&str] = &["native-addons", "build-tools", "runs-jar-only", "compiles", "context-unknown", "no-shell-needed"];
 
 #[derive(Debug, Deserialize)]

@@ -1,55 +1,43 @@
 //! The rules, one file each, in the order the pipeline runs them.
 //!
+//! Rules live in a room per checklist area, and a rule's code names its room:
+//! DP1xx `packages/` (package managers), DP2xx `layers/` (RUN, COPY/ADD, CMD form),
+//! DP3xx `images/` (base images), DP4xx `stages/` (builder and runtime stages),
+//! DP5xx `security/` (users, secrets, downloads). `common.rs` is the vocabulary they share.
+//!
 //! Each file holds the rule's struct, its [`RuleMeta`] with docs (what, why, example, fix
 //! safety, hadolint codes), its check, and its unit tests: positive and negative cases side by
 //! side. Snapshot tests of whole fixtures live in `tests/rules.rs`.
 
 use crate::engine::{Rule, RuleMeta};
 
-mod add_to_copy;
-mod apk_no_cache;
-pub mod apt;
-mod apt_get_no_install_recommends;
-mod apt_get_update_merge;
-mod apt_get_yes;
-mod apt_lists_cleanup;
-mod apt_to_apt_get;
 pub mod common;
-mod exec_form_cmd;
-mod gem_no_document;
-mod merge_consecutive_runs;
-mod npm_ci;
-mod package_cache_clean;
-mod pip_no_cache_dir;
-mod pin_base_image;
-mod rpm_assume_yes;
-mod rpm_clean;
-mod rpm_weak_deps;
-mod slim_base_image;
-mod yarn_frozen_lockfile;
+pub mod images;
+pub mod layers;
+pub mod packages;
 
 /// Every rule, in pipeline order.
 pub fn all() -> Vec<&'static dyn Rule> {
     vec![
-        &pip_no_cache_dir::PipNoCacheDir,
-        &apt_to_apt_get::AptToAptGet,
-        &apt_get_yes::AptGetYes,
-        &apt_get_no_install_recommends::AptGetNoInstallRecommends,
-        &apt_lists_cleanup::AptListsCleanup,
-        &apk_no_cache::ApkNoCache,
-        &npm_ci::NpmCi,
-        &yarn_frozen_lockfile::YarnFrozenLockfile,
-        &package_cache_clean::PackageCacheClean,
-        &rpm_assume_yes::RpmAssumeYes,
-        &rpm_clean::RpmClean,
-        &rpm_weak_deps::RpmWeakDeps,
-        &gem_no_document::GemNoDocument,
-        &apt_get_update_merge::AptGetUpdateMerge,
-        &merge_consecutive_runs::MergeConsecutiveRuns,
-        &add_to_copy::AddToCopy,
-        &exec_form_cmd::ExecFormCmd,
-        &slim_base_image::SlimBaseImage,
-        &pin_base_image::PinBaseImage,
+        &packages::pip_no_cache_dir::PipNoCacheDir,
+        &packages::apt_to_apt_get::AptToAptGet,
+        &packages::apt_get_yes::AptGetYes,
+        &packages::apt_get_no_install_recommends::AptGetNoInstallRecommends,
+        &packages::apt_lists_cleanup::AptListsCleanup,
+        &packages::apk_no_cache::ApkNoCache,
+        &packages::npm_ci::NpmCi,
+        &packages::yarn_frozen_lockfile::YarnFrozenLockfile,
+        &packages::package_cache_clean::PackageCacheClean,
+        &packages::rpm_assume_yes::RpmAssumeYes,
+        &packages::rpm_clean::RpmClean,
+        &packages::rpm_weak_deps::RpmWeakDeps,
+        &packages::gem_no_document::GemNoDocument,
+        &packages::apt_get_update_merge::AptGetUpdateMerge,
+        &layers::merge_consecutive_runs::MergeConsecutiveRuns,
+        &layers::add_to_copy::AddToCopy,
+        &layers::exec_form_cmd::ExecFormCmd,
+        &images::slim_base_image::SlimBaseImage,
+        &images::pin_base_image::PinBaseImage,
     ]
 }
 

@@ -3,7 +3,7 @@ use std::collections::HashSet;
 
 use crate::engine::{Applicability, Context, Diagnostic, Edit, Fix, FixKind, Rule, RuleMeta};
 use crate::model::shell::{Command, Script};
-use crate::transforms::apt::{add_packages, apt_config_before, installed_before, package_name, run_has_unpinned_install, run_text, later_in_chain, Apt};
+use crate::transforms::packages::apt::{add_packages, apt_config_before, installed_before, package_name, run_has_unpinned_install, run_text, later_in_chain, Apt};
 use crate::transforms::common::run_commands;
 
 pub struct AptGetNoInstallRecommends;

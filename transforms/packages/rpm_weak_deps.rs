@@ -2,7 +2,7 @@
 use crate::engine::{Context, Diagnostic, Edit, Fix, FixKind, Rule, RuleMeta};
 use crate::model::shell::Command;
 use crate::transforms::common::{base_image, earlier_text_any, run_commands_incl, InnerScripts};
-use crate::transforms::rpm_assume_yes::{rpm_cmd, Rpm};
+use crate::transforms::packages::rpm_assume_yes::{rpm_cmd, Rpm};
 
 pub struct RpmWeakDeps;
 

@@ -1,6 +1,6 @@
 //! DP102 apt-get-yes
 use crate::engine::{Context, Diagnostic, Edit, Fix, FixKind, Rule, RuleMeta};
-use crate::transforms::apt::Apt;
+use crate::transforms::packages::apt::Apt;
 use crate::transforms::common::run_commands;
 
 pub struct AptGetYes;

@@ -2,7 +2,7 @@
 use crate::engine::{Context, Diagnostic, Edit, Fix, FixKind, Rule, RuleMeta};
 use crate::model::shell::{base, Sep};
 use crate::syntax::Kind;
-use crate::transforms::apt::{
+use crate::transforms::packages::apt::{
     cleans_lists, commands_of, in_loop, later_in_chain, list_use, lists_matter_in_stage, lists_mounted, pipeline_end, run_text, runs_update, uses_apt, words_text,
     Apt, CLEANUP, READS_LISTS,
 };

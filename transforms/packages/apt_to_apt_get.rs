@@ -1,7 +1,7 @@
 //! DP105 apt-to-apt-get
 use crate::engine::{Applicability, Context, Diagnostic, Edit, Fix, FixKind, Rule, RuleMeta};
-use crate::transforms::apt::{run_has_unpinned_install, Apt, Tool};
-use crate::transforms::apt_get_no_install_recommends::plan;
+use crate::transforms::packages::apt::{run_has_unpinned_install, Apt, Tool};
+use crate::transforms::packages::apt_get_no_install_recommends::plan;
 use crate::transforms::common::run_commands;
 
 pub struct AptToAptGet;

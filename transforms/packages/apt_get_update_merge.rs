@@ -3,7 +3,7 @@ use crate::engine::{Context, Diagnostic, Edit, Fix, FixKind, Rule, RuleMeta};
 use crate::model::shell::Command;
 use crate::syntax::Kind;
 use crate::transforms::common::ChainStyle;
-use crate::transforms::merge_consecutive_runs::{group_indent, part};
+use crate::transforms::layers::merge_consecutive_runs::{group_indent, part};
 
 pub struct AptGetUpdateMerge;
 
@@ -347,7 +347,7 @@ mod tests {
     fn agrees_with_dp201() {
         use crate::engine::{self, Options};
         use crate::model::context::BuildContext;
-        let rules: Vec<&dyn crate::engine::Rule> = vec![&crate::transforms::merge_consecutive_runs::MergeConsecutiveRuns, R];
+        let rules: Vec<&dyn crate::engine::Rule> = vec![&crate::transforms::layers::merge_consecutive_runs::MergeConsecutiveRuns, R];
         for (src, want) in [
             (
                 "FROM debian\nRUN echo a\nRUN apt-get update\nENV A=1\nRUN echo b\nRUN apt-get install -y a\nRUN echo c\n",

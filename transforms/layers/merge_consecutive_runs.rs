@@ -337,7 +337,7 @@ fn is_pragma(comment: &str) -> bool {
 /// not a candidate, `Err(Some(why))` when it is one that dopt cannot merge.
 fn extend(cx: &Context, group: &[Part], next: usize, errexit: bool) -> Result<Part, Option<&'static str>> {
     let prev = group.last().expect("a group has a part");
-    if !same_flags(cx, prev.ins, next) || crate::transforms::apt_get_update_merge::left_to_dp106(cx, next) {
+    if !same_flags(cx, prev.ins, next) || crate::transforms::packages::apt_get_update_merge::left_to_dp106(cx, next) {
         return Err(None);
     }
     let p = part(cx, next).ok_or(None)?;
@@ -395,7 +395,7 @@ impl Rule for MergeConsecutiveRuns {
             let start = i;
             i += 1;
             let StageShell::Posix(shell) = stage_shell(cx, start) else { continue };
-            if crate::transforms::apt_get_update_merge::left_to_dp106(cx, start) {
+            if crate::transforms::packages::apt_get_update_merge::left_to_dp106(cx, start) {
                 continue;
             }
             let errexit = shell_errexit(&shell);

@@ -3,7 +3,7 @@ use crate::engine::{Context, Diagnostic, Fix, FixKind, Rule, RuleMeta};
 use crate::model::shell::Command;
 use crate::syntax::Node;
 use crate::transforms::common::{append_blocker, append_command, cd_subdir, env_value_before, mount_targets, mounts, operands, per_run, run_commands_incl, sudo_prefix, InnerScripts, RunCommand};
-use crate::transforms::yarn_frozen_lockfile::{yarn_berry, Berry, VALUE_FLAGS as YARN_VALUE_FLAGS};
+use crate::transforms::packages::yarn_frozen_lockfile::{yarn_berry, Berry, VALUE_FLAGS as YARN_VALUE_FLAGS};
 
 pub struct PackageCacheClean;
 

@@ -2,7 +2,7 @@
 use crate::engine::{Context, Diagnostic, Fix, FixKind, Rule, RuleMeta};
 use crate::model::shell::Command;
 use crate::transforms::common::{append_blocker, append_command, has_cache_mount, per_run, run_commands_incl, sudo_prefix, InnerScripts, RunCommand};
-use crate::transforms::rpm_assume_yes::{rpm_cmd, Rpm};
+use crate::transforms::packages::rpm_assume_yes::{rpm_cmd, Rpm};
 
 pub struct RpmClean;
 

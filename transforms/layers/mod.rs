@@ -1,0 +1,6 @@
+//! DP2xx: layers. How instructions become layers: fewer RUNs, COPY rather than ADD, exec-form
+//! commands.
+
+pub mod add_to_copy;
+pub mod exec_form_cmd;
+pub mod merge_consecutive_runs;
