@@ -15,6 +15,7 @@ pub mod common;
 pub mod images;
 pub mod layers;
 pub mod packages;
+pub mod programs;
 
 /// Every rule, in pipeline order.
 pub fn all() -> Vec<&'static dyn Rule> {
