@@ -16,6 +16,7 @@ pub mod images;
 pub mod layers;
 pub mod packages;
 pub mod programs;
+pub mod security;
 
 /// Every rule, in pipeline order.
 pub fn all() -> Vec<&'static dyn Rule> {
@@ -39,6 +40,7 @@ pub fn all() -> Vec<&'static dyn Rule> {
         &layers::exec_form_cmd::ExecFormCmd,
         &images::slim_base_image::SlimBaseImage,
         &images::pin_base_image::PinBaseImage,
+        &security::non_root_user::NonRootUser,
     ]
 }
 

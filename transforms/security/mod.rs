@@ -1,0 +1,4 @@
+//! DP5xx: security: users, secrets, downloads
+
+pub mod final_image;
+pub mod non_root_user;
