@@ -41,6 +41,7 @@ pub fn all() -> Vec<&'static dyn Rule> {
         &images::slim_base_image::SlimBaseImage,
         &images::pin_base_image::PinBaseImage,
         &security::non_root_user::NonRootUser,
+        &security::build_secrets::BuildSecrets,
     ]
 }
 
