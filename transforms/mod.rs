@@ -42,6 +42,7 @@ pub fn all() -> Vec<&'static dyn Rule> {
         &images::pin_base_image::PinBaseImage,
         &security::non_root_user::NonRootUser,
         &security::build_secrets::BuildSecrets,
+        &security::missing_healthcheck::MissingHealthcheck,
     ]
 }
 

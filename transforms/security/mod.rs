@@ -2,4 +2,5 @@
 
 pub mod build_secrets;
 pub mod final_image;
+pub mod missing_healthcheck;
 pub mod non_root_user;
