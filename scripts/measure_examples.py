@@ -4,8 +4,11 @@
 Needs the image lab of ../shared/tools/image-lab (run its setup.sh first: buildah, podman and
 local stand-ins for python:3.11, python:3.11-slim-bookworm, node:18, node:18-slim).
 
-Usage: scripts/measure_examples.py [--dopt target/release/dopt] [--preset glibc] [EXAMPLE...]
-Prints a Markdown table: example, image size before and after, layers, whether the app answered.
+Usage: scripts/measure_examples.py [--dopt target/release/dopt] [--preset glibc] [--unsafe-fixes] [EXAMPLE...]
+Prints a Markdown table: example, image size before and after, layers, whether the app answered,
+and the user the app runs as after the rewrite (the image's USER and, where the image has `id`,
+`podman run IMAGE id -u`). Exit 1 when an app stops answering, when the image grows, or when the
+rewrite added a USER and the app still runs as uid 0.
 """
 import argparse
 import json
@@ -20,7 +23,7 @@ import urllib.request
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 MEASURE = os.path.join(ROOT, "..", "shared", "tools", "image-lab", "measure.py")
-PORTS = {"python": ("PORT", 18000), "node": ("PORT", 13000)}
+PORTS = {"python": ("PORT", 18000), "node": ("PORT", 13000), "go": ("PORT", 8080)}
 
 
 def measure(dockerfile):
@@ -48,6 +51,15 @@ def answers(tag, env, port):
         if cid:
             subprocess.run(["podman", "rm", "-f", "-t", "2", cid], capture_output=True)
     return body
+
+
+def user_of(tag):
+    """(the image's USER, the uid `id -u` prints in it or None when the image has no `id`)."""
+    user = subprocess.run(["podman", "image", "inspect", "--format", "{{.Config.User}}", tag],
+                          capture_output=True, text=True).stdout.strip()
+    p = subprocess.run(["podman", "run", "--rm", "--entrypoint", "id", tag, "-u"], capture_output=True, text=True)
+    uid = p.stdout.strip() if p.returncode == 0 else None
+    return user, uid
 
 
 def main():
@@ -83,13 +95,19 @@ def main():
             (mb, ab), (ma, aa) = res["before"], res["after"]
             if not (mb.get("ok") and ma.get("ok")):
                 continue
-            smaller = ma["size_bytes"] < mb["size_bytes"]
-            failed |= not (smaller and ab and aa)
-            rows.append("| %s | %.0f MB | %.0f MB | -%.0f%% | %d → %d | %s |" % (
-                ex, mb["size_bytes"] / 1e6, ma["size_bytes"] / 1e6, 100.0 * (1 - ma["size_bytes"] / mb["size_bytes"]),
-                mb["layers"], ma["layers"], "yes" if (ab and aa) else "NO"))
-    print("| example | before | after | saved | layers | app answers before and after |")
-    print("| --- | --- | --- | --- | --- | --- |")
+            # not larger: a rewrite that keeps the base (the Go example until its build is split
+            # into stages) keeps the size, give or take a few bytes
+            not_larger = ma["size_bytes"] <= mb["size_bytes"] * 1.001
+            failed |= not (not_larger and ab and aa)
+            user, uid = user_of(ma["tag"])
+            if "\n+USER " in diff and uid == "0":
+                failed = True
+            runs_as = "`%s`, uid %s" % (user, uid if uid is not None else "(no `id` in the image)") if user else "root (no USER)"
+            rows.append("| %s | %.0f MB | %.0f MB | %+.0f%% | %d → %d | %s | %s |" % (
+                ex, mb["size_bytes"] / 1e6, ma["size_bytes"] / 1e6, -100.0 * (1 - ma["size_bytes"] / mb["size_bytes"]) + 0.0,
+                mb["layers"], ma["layers"], "yes" if (ab and aa) else "NO", runs_as))
+    print("| example | before | after | saved | layers | app answers before and after | after: runs as |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
     print("\n".join(rows))
     return 1 if failed else 0
 
