@@ -29,17 +29,21 @@ before its CMD or ENTRYPOINT (after the last RUN, so that every RUN still runs a
   own user, or one the fix creates, `app` (10001:10001), with `groupadd`/`useradd` on Debian
   and Ubuntu bases and BusyBox `addgroup`/`adduser` on Alpine. The files COPY and ADD put in
   that directory get `--chown=uid:gid`, and one RUN before the USER creates the user (if
-  needed) and gives it the directory itself (`chown`, not recursive: the files keep the
-  layer they were copied in).
+  needed) and gives it the directories themselves (`mkdir -p` and a `chown` that is not
+  recursive: a recursive one would copy every file into a new layer).
 
 The user is numeric so that Kubernetes' `runAsNonRoot` can check it: a name would need the
 image's `/etc/passwd`, which the kubelet does not read.
 
 ### How dopt tells that the application writes to its directory
 It counts as writing to a directory when the final image shows one of:
-- a `VOLUME` (the volume takes the directory's owner; that directory is given to the user);
-- a RUN that makes a directory inside the working directory of the CMD (`mkdir -p logs uploads`):
-  a place made to be written to at run time;
+- a `VOLUME`, except `/tmp` (the volume takes the directory's owner; that directory is given
+  to the user);
+- a RUN that makes a directory and leaves it for the application: inside the working
+  directory of the CMD (`mkdir -p logs uploads`), or elsewhere (`mkdir -p /data/db`). A
+  directory the build itself uses (a later command `cd`s into it, fills it, deletes it or names
+  a path in it, a WORKDIR goes there, a COPY writes there) does not count, nor do the system's
+  (`/usr`, `/etc`, `/var/cache`, `/root`, `/tmp`, ...);
 - a SQLite database (`*.db`, `*.sqlite`, `*.sqlite3`) copied from the build context into
   that directory: SQLite writes its journal beside the database;
 - a framework known to write under its application directory when it runs: Next.js
@@ -77,8 +81,9 @@ A final image whose last USER is not root, or is named through a variable (`USER
 a base image not known to run as root (an image of your own may set its USER) unless the
 file itself says `USER root`; a file with no CMD or ENTRYPOINT (a base image for other
 Dockerfiles, or one that keeps its base's command); a command that is only a shell
-(`CMD ["bash"]`) or `sleep`/`tail`; Windows images; builder stages, whose user does not reach
-the final image.
+(`CMD ["bash"]`), an interpreter's prompt (`CMD ["python3"]`, `CMD ["node"]`, also behind an
+ENTRYPOINT `docker-entrypoint.sh`) or `sleep`/`tail`; Windows images; builder stages, whose
+user does not reach the final image.
 
 ## No fix, advice only
 When the image needs root, the finding names why and nothing is changed:
