@@ -16,6 +16,7 @@ pub mod images;
 pub mod layers;
 pub mod packages;
 pub mod programs;
+pub mod stages;
 
 /// Every rule, in pipeline order.
 pub fn all() -> Vec<&'static dyn Rule> {
@@ -37,6 +38,7 @@ pub fn all() -> Vec<&'static dyn Rule> {
         &layers::merge_consecutive_runs::MergeConsecutiveRuns,
         &layers::add_to_copy::AddToCopy,
         &layers::exec_form_cmd::ExecFormCmd,
+        &stages::go_runtime::GoScratchRuntime,
         &images::slim_base_image::SlimBaseImage,
         &images::pin_base_image::PinBaseImage,
     ]
