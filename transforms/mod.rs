@@ -39,6 +39,7 @@ pub fn all() -> Vec<&'static dyn Rule> {
         &layers::add_to_copy::AddToCopy,
         &layers::exec_form_cmd::ExecFormCmd,
         &stages::go_runtime::GoScratchRuntime,
+        &stages::java_runtime::JavaJreRuntime,
         &images::slim_base_image::SlimBaseImage,
         &images::pin_base_image::PinBaseImage,
     ]
