@@ -40,6 +40,7 @@ pub fn all() -> Vec<&'static dyn Rule> {
         &layers::exec_form_cmd::ExecFormCmd,
         &stages::go_runtime::GoScratchRuntime,
         &stages::java_runtime::JavaJreRuntime,
+        &stages::python_runtime::PythonVenvRuntime,
         &images::slim_base_image::SlimBaseImage,
         &images::pin_base_image::PinBaseImage,
     ]
