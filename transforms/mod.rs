@@ -41,6 +41,7 @@ pub fn all() -> Vec<&'static dyn Rule> {
         &stages::go_runtime::GoScratchRuntime,
         &stages::java_runtime::JavaJreRuntime,
         &stages::python_runtime::PythonVenvRuntime,
+        &stages::node_runtime::NodeProductionRuntime,
         &images::slim_base_image::SlimBaseImage,
         &images::pin_base_image::PinBaseImage,
     ]

@@ -102,7 +102,7 @@ const PY_C_EXTENSIONS: &[&str] = &[
 const PY_NEEDS_COMPILER: &[&str] = &["psycopg2", "mysqlclient", "python-ldap", "uwsgi", "pycurl", "pyodbc", "gssapi"];
 
 /// npm packages with native code.
-const NODE_NATIVE: &[&str] = &[
+pub(crate) const NODE_NATIVE: &[&str] = &[
     "sharp", "bcrypt", "canvas", "sqlite3", "better-sqlite3", "node-gyp", "argon2", "bufferutil", "utf-8-validate", "node-sass",
     "grpc", "@tensorflow/tfjs-node", "re2", "leveldown", "deasync", "kerberos", "libxmljs", "node-canvas", "zeromq", "serialport",
     "cpu-features", "ssh2",
