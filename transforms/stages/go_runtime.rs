@@ -100,7 +100,7 @@ const CGO_MODULES: &[&str] = &[
 ];
 
 /// Directories a Go program commonly reads at run time.
-const RUNTIME_DIRS: &[&str] = &["templates", "static", "public", "assets", "views", "web", "config", "configs", "migrations", "i18n", "locales"];
+const RUNTIME_DIRS: &[&str] = &["templates", "static", "public", "assets", "views", "config", "configs", "migrations", "i18n", "locales"];
 
 /// Configuration files beside the main package.
 const CONFIG_EXTS: &[&str] = &[".yaml", ".yml", ".toml", ".ini", ".conf"];
@@ -201,7 +201,8 @@ impl Rule for GoScratchRuntime {
             if ins.kind() != Kind::Run {
                 continue;
             }
-            let progs: Vec<&str> = cmds.iter().filter(|rc| rc.ins == i).filter_map(|rc| rc.cmd.program()).collect();
+            let mut progs: Vec<&str> = cmds.iter().filter(|rc| rc.ins == i).filter_map(|rc| rc.cmd.program()).collect();
+            progs.dedup();
             if !progs.is_empty() && progs.iter().all(|p| *p == "go") {
                 continue;
             }
@@ -224,7 +225,8 @@ impl Rule for GoScratchRuntime {
             }
         }
         // apt packages for run time
-        let apt = apt_split(cx, si, release);
+        let moved: Vec<usize> = split.places.iter().filter(|(_, p)| *p == Place::Runtime).map(|(i, _)| *i).collect();
+        let apt = apt_split(cx, si, release, &|i| !moved.contains(&i));
         let runtime_pkgs: Vec<String> = apt.runtime.iter().filter(|p| !matches!(p.as_str(), "ca-certificates" | "tzdata")).cloned().collect();
         if !runtime_pkgs.is_empty() {
             no_scratch.push(format!("the stage installs {} with apt, which the program may use", runtime_pkgs.join(", ")));
@@ -295,8 +297,25 @@ impl Rule for GoScratchRuntime {
         for p in &copied {
             split.runtime_lines.push((Anchor::BeforeFiles, copy_from(cx, &builder, &[p], p)));
         }
+        let mut copied = copied;
+        for i in stage.instructions.clone() {
+            let n = cx.file.instructions[i].effective();
+            if n.kind != Kind::Copy || n.flag("from").is_none() || n.values.len() < 2 {
+                continue;
+            }
+            let dest = crate::model::unquote(n.values.last().unwrap());
+            let Some(wd) = workdir_at(cx, i) else { continue };
+            if dest.contains('$') {
+                continue;
+            }
+            let p = normalize(&join_abs(&wd, &dest));
+            if !copied.contains(&p) && !read.iter().any(|b| b.out == p) && p != "/" && Some(p.as_str()) != workdir_at(cx, i).as_deref() {
+                split.runtime_lines.push((Anchor::BeforeFiles, copy_from(cx, &builder, &[&p], &p)));
+                copied.push(p);
+            }
+        }
         if !copied.is_empty() {
-            notes.push(format!("copies {} from the build context, which the program may read at run time", copied.join(", ")));
+            notes.push(format!("copies {} (from the build context or other stages), which the program may read at run time", copied.join(", ")));
         }
         if let Some((i, words)) = &rewrite {
             let k = keyword_of(cx, *i);

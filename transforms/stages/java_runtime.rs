@@ -219,7 +219,7 @@ impl Rule for JavaJreRuntime {
         for n in &notes {
             msg.push_str(&format!("; {n}"));
         }
-        msg.push_str(&format!("; unsafe: the runtime image has no {}", lacks.join(", no ")));
+        msg.push_str(&format!("; unsafe: the runtime image lacks {}", lacks.join("; ")));
         let fix = Fix::unsafe_(split.edits(cx)).foundation();
         out.push(cx.diag(&META, range, msg, Some(fix)));
     }

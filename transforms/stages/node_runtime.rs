@@ -195,7 +195,7 @@ impl Rule for NodeProductionRuntime {
         // the runtime image
         let native: Vec<&str> = NODE_NATIVE.iter().copied().filter(|n| ["dependencies", "optionalDependencies"].iter().any(|k| pj.get(k).and_then(|d| d.get(n)).is_some())).collect();
         let release = tag_release(&tag).unwrap_or("bookworm");
-        let apt = apt_split(cx, si, release);
+        let apt = apt_split(cx, si, release, &|_| true);
         let build_tools = !apt.build_only.is_empty();
         let holds = |c: &str| match c {
             "native-addons" => !native.is_empty() || build_tools || !apt.runtime.is_empty(),
@@ -293,7 +293,7 @@ impl Rule for NodeProductionRuntime {
         if let Some(n) = mapping.filter(|m| m.unsafe_).and_then(|m| m.note.clone()) {
             lacks.push(format!("glibc ({n})"));
         }
-        msg.push_str(&format!("; unsafe: the runtime image has no {}", lacks.join(", no ")));
+        msg.push_str(&format!("; unsafe: the runtime image lacks {}", lacks.join("; ")));
         if !apt.unknown_dev.is_empty() {
             msg.push_str(&format!("; dopt does not know the runtime library of {}: it is not installed", apt.unknown_dev.join(", ")));
         }

@@ -193,7 +193,7 @@ impl Rule for PythonVenvRuntime {
                 _ => {}
             }
         }
-        let apt = apt_split(cx, si, release);
+        let apt = apt_split(cx, si, release, &|_| true);
         if !apt.runtime.is_empty() {
             split.runtime_head.push(apt_install_line(cx, &apt.runtime));
         }
@@ -204,11 +204,11 @@ impl Rule for PythonVenvRuntime {
         if !moved_runs.is_empty() {
             msg.push_str(&format!("; the RUN at line {} now runs on the slim image", moved_runs.join(", ")));
         }
-        let mut lacks = vec!["compilers or headers".to_string()];
+        let mut lacks = vec!["the full image's compilers and headers".to_string()];
         if !apt.build_only.is_empty() {
             lacks.push(format!("the build-only packages ({})", apt.build_only.join(", ")));
         }
-        msg.push_str(&format!("; unsafe: the runtime image has no {}", lacks.join(", no ")));
+        msg.push_str(&format!("; unsafe: the runtime image lacks {}", lacks.join("; ")));
         if !apt.unknown_dev.is_empty() {
             msg.push_str(&format!("; dopt does not know the runtime library of {}: it is not installed", apt.unknown_dev.join(", ")));
         }

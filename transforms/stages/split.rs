@@ -157,6 +157,27 @@ impl Split {
             out.push_str(l);
             out.push_str(eol);
         }
+        // what the stage inherits from the stages it is built FROM: their ENV and WORKDIR
+        let mut has_workdir = false;
+        let mut chain = Vec::new();
+        let mut p = st.parent;
+        while let Some(s) = p.filter(|s| !chain.contains(s)) {
+            chain.push(s);
+            p = cx.model.stages[s].parent;
+        }
+        for &s in chain.iter().rev() {
+            let r = cx.model.stages[s].instructions.clone();
+            for i in r.start + 1..r.end {
+                let ins = &file.instructions[i];
+                if matches!(ins.kind(), Kind::Env | Kind::Workdir) {
+                    has_workdir |= ins.kind() == Kind::Workdir;
+                    out.push_str(&file.text[ins.range.start..ins.header_end]);
+                    if !out.ends_with('\n') {
+                        out.push_str(eol);
+                    }
+                }
+            }
+        }
         let lines = |a: Anchor| self.runtime_lines.iter().filter(move |(x, _)| *x == a).map(|(_, l)| l.clone());
         let is_file = |k: Kind| matches!(k, Kind::Copy | Kind::Add | Kind::Run);
         let is_setting = |k: Kind| !matches!(k, Kind::Arg | Kind::Env | Kind::Workdir | Kind::Shell | Kind::Copy | Kind::Add | Kind::Run);
@@ -172,7 +193,8 @@ impl Split {
                 }
                 before_done = true;
             }
-            out.push_str(&self.instruction_text(cx, i));
+            has_workdir |= file.instructions[i].kind() == Kind::Workdir;
+            out.push_str(&self.instruction_text(cx, i, !has_workdir));
         }
         if !before_done {
             for l in lines(Anchor::BeforeFiles) {
@@ -185,14 +207,16 @@ impl Split {
             out.push_str(eol);
         }
         for &i in &settings {
-            out.push_str(&self.instruction_text(cx, i));
+            out.push_str(&self.instruction_text(cx, i, false));
         }
         out
     }
 
     /// Instruction `i` as the runtime has it: its comments when it moves, its text (or the
-    /// replacement), with a line ending.
-    fn instruction_text(&self, cx: &Context, i: usize) -> String {
+    /// replacement), with a line ending. With `absolute`, a COPY or ADD to a relative
+    /// destination gets the absolute one it had in the original stage (the runtime has no
+    /// WORKDIR before it).
+    fn instruction_text(&self, cx: &Context, i: usize, absolute: bool) -> String {
         let file = cx.file;
         let ins = &file.instructions[i];
         let eol = cx.style.eol();
@@ -207,7 +231,13 @@ impl Split {
                 out.push_str(eol);
             }
             None => {
-                out.push_str(&file.text[ins.range.clone()]);
+                let mut t = file.text[ins.range.clone()].to_string();
+                if absolute && matches!(ins.kind(), Kind::Copy | Kind::Add) {
+                    if let Some((r, abs)) = absolute_dest(cx, i) {
+                        t.replace_range(r.start - ins.range.start..r.end - ins.range.start, &abs);
+                    }
+                }
+                out.push_str(&t);
                 if !out.ends_with('\n') {
                     out.push_str(eol);
                 }
@@ -215,6 +245,29 @@ impl Split {
         }
         out
     }
+}
+
+/// The source range of the relative destination of COPY/ADD `i` (shell form), and the absolute
+/// path it stands for; None when it is absolute or dopt cannot tell.
+fn absolute_dest(cx: &Context, i: usize) -> Option<(std::ops::Range<usize>, String)> {
+    let ins = &cx.file.instructions[i];
+    let n = &ins.node;
+    if n.json || n.trigger.is_some() || !ins.heredocs.is_empty() {
+        return None;
+    }
+    let words = crate::syntax::words::split_whitespace(&ins.line.text[n.args.clone()]);
+    let w = words.last()?;
+    let dest = &ins.line.text[n.args.start + w.range.start..n.args.start + w.range.end];
+    if dest.starts_with('/') || dest.contains(['$', '"', '\'', '\\']) || words.len() < 2 {
+        return None;
+    }
+    let wd = crate::transforms::programs::workdir_at(cx, i)?;
+    let mut abs = crate::transforms::programs::normalize(&crate::transforms::programs::join_abs(&wd, dest));
+    if (dest.ends_with('/') || dest == "." || words.len() > 2) && !abs.ends_with('/') {
+        abs.push('/');
+    }
+    let src = ins.line.source_range(n.args.start + w.range.start..n.args.start + w.range.end)?;
+    Some((src, abs))
 }
 
 /// Where an instruction goes when the rule does not say: `ARG`, `ENV`, `WORKDIR` and `SHELL` in
@@ -454,8 +507,9 @@ pub fn build_only(pkg: &str) -> bool {
     BUILD_ONLY.contains(&pkg) || pkg.starts_with("gcc-") || pkg.starts_with("g++-") || pkg.starts_with("clang-") || pkg.starts_with("linux-headers")
 }
 
-/// The apt packages the RUNs of `stage` install, split for a runtime on Debian `release`.
-pub fn apt_split(cx: &Context, stage: usize, release: &str) -> AptSplit {
+/// The apt packages the RUNs of `stage` for which `keep` holds install, split for a runtime on
+/// Debian `release`.
+pub fn apt_split(cx: &Context, stage: usize, release: &str, keep: &dyn Fn(usize) -> bool) -> AptSplit {
     let mut out = AptSplit::default();
     let range = cx.model.stages[stage].instructions.clone();
     let push = |v: &mut Vec<String>, p: &str| {
@@ -464,7 +518,7 @@ pub fn apt_split(cx: &Context, stage: usize, release: &str) -> AptSplit {
         }
     };
     for rc in run_commands(cx) {
-        if !range.contains(&rc.ins) {
+        if !range.contains(&rc.ins) || !keep(rc.ins) {
             continue;
         }
         let Some(apt) = Apt::of(rc.cmd) else { continue };
@@ -637,6 +691,25 @@ mod tests {
     }
 
     #[test]
+    fn the_runtime_inherits_env_and_workdir_and_copies_to_absolute_paths() {
+        let t = "FROM python:3.11 AS base\nENV A=1\nWORKDIR /srv\nFROM base\nCOPY . app/\nRUN x\n";
+        let out = apply(t, |_| {
+            let mut s = Split::new(1, "python:3.11-slim");
+            s.set(4, Place::Both);
+            s
+        });
+        assert!(out.ends_with("FROM python:3.11-slim\nENV A=1\nWORKDIR /srv\nCOPY . app/\n"), "{out}");
+        let t = "FROM python:3.11\nCOPY a.txt b.txt ./\nCOPY . .\nRUN x\n";
+        let out = apply(t, |_| {
+            let mut s = Split::new(0, "python:3.11-slim");
+            s.set(1, Place::Both);
+            s.set(2, Place::Both);
+            s
+        });
+        assert!(out.ends_with("FROM python:3.11-slim\nCOPY a.txt b.txt /\nCOPY . /\n"), "{out}");
+    }
+
+    #[test]
     fn names_the_builder_and_keeps_other_stages() {
         let t = "FROM alpine AS builder\nRUN x\nFROM golang:1.21\nRUN go build -o /a\nCMD [\"/a\"]\n";
         with(t, |cx| assert_eq!(builder_name(cx, 1), "builder-2"));
@@ -660,11 +733,11 @@ mod tests {
     fn splits_apt_packages() {
         let t = "FROM python:3.11-bullseye\nRUN apt-get update && apt-get install -y gcc libpq-dev libffi-dev curl libfoo-dev\n";
         with(t, |cx| {
-            let s = apt_split(cx, 0, "bullseye");
+            let s = apt_split(cx, 0, "bullseye", &|_| true);
             assert_eq!(s.runtime, vec!["libpq5", "libffi7", "curl", "ca-certificates"]);
             assert_eq!(s.build_only, vec!["gcc", "libpq-dev", "libffi-dev", "libfoo-dev"]);
             assert_eq!(s.unknown_dev, vec!["libfoo-dev"]);
-            assert_eq!(apt_split(cx, 0, "bookworm").runtime[1], "libffi8");
+            assert_eq!(apt_split(cx, 0, "bookworm", &|_| true).runtime[1], "libffi8");
         });
     }
 
