@@ -103,7 +103,7 @@ impl Rule for JavaJreRuntime {
         let (ep, cmd) = entry_instructions(cx, si);
         let Some(entry) = ep.or(cmd) else { return };
         let Some(words) = java_words(cx, entry) else { return };
-        if !words.first().is_some_and(|w| shell::base(w) == "java") {
+        if words.first().is_none_or(|w| shell::base(w) != "java") {
             return;
         }
         let from = &cx.file.instructions[stage.from];
