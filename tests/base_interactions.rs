@@ -204,3 +204,18 @@ fn alpine_targets_lack_apt_and_bash() {
     let (out, _) = run(text, "default", true, &ctx);
     assert!(out.starts_with("FROM node:18-slim\n"), "never alpine for a stage that uses apt: {out}");
 }
+
+#[test]
+fn a_distroless_java_image_runs_the_jar_through_the_entrypoint() {
+    // gcr.io/distroless/javaN's own ENTRYPOINT is `java -jar`: a kept CMD ["java", ...] would run
+    // `java -jar java -jar app.jar`
+    let ctx = Ctx::new(&[("app.jar", "")]);
+    let text = "FROM eclipse-temurin:17-jdk\nWORKDIR /app\nCOPY app.jar .\ncmd [\"java\", \"-jar\", \"app.jar\"]\n";
+    let (out, _) = run(text, "distroless", true, &ctx);
+    assert!(out.starts_with("FROM gcr.io/distroless/java17-debian12:nonroot\n"), "{out}");
+    assert!(out.ends_with("\nentrypoint [\"java\", \"-jar\", \"app.jar\"]\n"), "keyword case kept: {out}");
+    // an ENTRYPOINT of its own already replaces the image's
+    let text = "FROM eclipse-temurin:17-jdk\nWORKDIR /app\nCOPY app.jar .\nENTRYPOINT [\"java\", \"-jar\", \"app.jar\"]\n";
+    let (out, _) = run(text, "distroless", true, &ctx);
+    assert!(out.starts_with("FROM gcr.io/distroless/java17-debian12:nonroot\n") && out.ends_with("ENTRYPOINT [\"java\", \"-jar\", \"app.jar\"]\n"), "{out}");
+}
