@@ -1,12 +1,12 @@
 //! DP104 apt-lists-cleanup
 use crate::engine::{Context, Diagnostic, Edit, Fix, FixKind, Rule, RuleMeta};
-use crate::model::shell::{base, Sep};
+use crate::model::shell::{BlockKind, Sep};
 use crate::syntax::Kind;
 use crate::transforms::packages::apt::{
     cleans_lists, commands_of, in_loop, later_in_chain, list_use, lists_matter_in_stage, lists_mounted, pipeline_end, run_text, runs_update, uses_apt, words_text,
     Apt, CLEANUP, READS_LISTS,
 };
-use crate::transforms::common::{append_command, RunCommand};
+use crate::transforms::common::{append_command, block_command, sudo_prefix, RunCommand};
 
 pub struct AptListsCleanup;
 
@@ -107,10 +107,24 @@ fn later_readers(cx: &Context, i: usize) -> Later {
                 && script.opaque.is_none()
                 && matches!(cmd.sep_before, None | Some(Sep::And | Sep::Semi | Sep::Newline));
             if !editable {
-                return Later::Stuck(ins.start_line);
+                // `dpkg -i x.deb || apt-get -f install`: the update goes in front of the script
+                // instead, when its first command always runs
+                let first = script.commands.first();
+                let at_start = first.filter(|f| {
+                    script.opaque.is_none() && f.opaque.is_none() && f.scope.is_empty() && f.sep_before.is_none() && !script.heredoc && !matches!(f.sep_after, Some((Sep::Or, _))) && std::ptr::eq(script, &cx.scripts(j)[0])
+                });
+                match at_start {
+                    Some(f) => {
+                        edits.push(Edit::insert(f.range.start, format!("{}apt-get update && ", sudo_prefix(cx, cmd))));
+                        lines.push(ins.start_line);
+                        found = true;
+                        break;
+                    }
+                    None => return Later::Stuck(ins.start_line),
+                }
             }
             let a = Apt::of(cmd).unwrap();
-            edits.push(Edit::insert(cmd.range.start, format!("{}apt-get update && ", a.wrapper())));
+            edits.push(Edit::insert(cmd.range.start, format!("{}apt-get update && ", sudo_prefix(cx, a.cmd))));
             lines.push(ins.start_line);
             found = true;
             break;
@@ -159,24 +173,40 @@ impl Rule for AptListsCleanup {
             }
             // the cleanup goes after the last apt command, at the end of its pipeline
             let k = (last_update..cmds.len()).rev().find(|&k| uses_apt(cmds[k].1)).unwrap_or(last_update);
-            let (script, target) = cmds[k];
-            let target = pipeline_end(script, target);
+            let (script, last_apt) = cmds[k];
+            let mut target = pipeline_end(script, last_apt);
+            // inside `if`, a loop or a group: after the outermost block around it, so that the
+            // cleanup runs whichever arm ran, and once
+            let block;
+            let mut stuck = None;
+            // an update that a cleanup after the target would not always follow
+            let uncovered_update = cmds.iter().any(|(sc, c)| std::ptr::eq(*sc, script) && runs_update(c) && !c.scope.starts_with(&target.scope));
+            let in_a_loop = target.scope.iter().any(|&(b, _)| matches!(script.blocks[b].kind, BlockKind::Loop | BlockKind::For));
+            if let Some(&(b, _)) = target.scope.first().filter(|_| uncovered_update || in_a_loop) {
+                match block_command(cx, script, b) {
+                    Some(c) => {
+                        block = c;
+                        target = &block;
+                    }
+                    None => stuck = Some("the last apt command is inside a block dopt cannot append after".to_string()),
+                }
+            }
             let rc = RunCommand { ins: i, script, cmd: target };
             // a command substitution inside the command does not stop an edit after its end
             let opaque = match (target.opaque, script.opaque) {
                 (Some("command substitution"), None) | (None, None) => None,
                 (c, s) => c.or(s),
             };
-            let stuck = opaque
-                .map(str::to_string)
+            let stuck = stuck
+                .or(opaque.map(str::to_string))
                 .or_else(|| in_loop(cx, script, target).then(|| "the last apt command is inside a loop".to_string()))
-                .or_else(|| matches!(target.sep_after, Some((Sep::Background, _))).then(|| "the last apt command runs in the background".to_string()));
+                .or_else(|| matches!(target.sep_after, Some((Sep::Background, _))).then(|| "the last apt command runs in the background".to_string()))
+                .or_else(|| matches!(target.sep_after, Some((Sep::Pipe, _))).then(|| "the block around the last apt command is piped".to_string()));
             if let Some(r) = stuck {
                 out.push(cx.diag(&META, update.range.clone(), format!("{msg} (no fix: {r})"), None));
                 continue;
             }
-            let sudo = target.words.iter().take_while(|w| Some(*w) != target.argv().first()).any(|w| base(&w.text) == "sudo");
-            let cleanup = if sudo { format!("sudo {CLEANUP}") } else { CLEANUP.to_string() };
+            let cleanup = format!("{}{CLEANUP}", sudo_prefix(cx, last_apt));
             let append = append_command(cx, &rc, &cleanup);
             let fix = match later_readers(cx, i) {
                 Later::Editable(edits, _) if edits.is_empty() => Some(Fix::safe(vec![append])),
@@ -322,10 +352,51 @@ mod tests {
     }
 
     #[test]
+    fn after_the_block_when_arms_or_loops_update() {
+        let r = &AptListsCleanup;
+        // one update per arm: the cleanup after `fi` covers them all
+        assert_eq!(
+            fix(r, "FROM debian\nRUN if a; then apt-get update && apt-get install -y x; else sudo apt-get update; sudo apt-get install -y y; fi\n"),
+            "FROM debian\nRUN if a; then apt-get update && apt-get install -y x; else sudo apt-get update; sudo apt-get install -y y; fi && sudo rm -rf /var/lib/apt/lists/*\n"
+        );
+        assert_eq!(
+            fix(r, "FROM debian\nRUN apt-get update && for p in a b; do apt-get install -y $p; done\n"),
+            "FROM debian\nRUN apt-get update && for p in a b; do apt-get install -y $p; done && rm -rf /var/lib/apt/lists/*\n"
+        );
+        assert_eq!(
+            fix(r, "FROM debian\nRUN apt-get update && if a; then apt-get install -y x; fi \\\n    && make\n"),
+            "FROM debian\nRUN apt-get update && if a; then apt-get install -y x; fi \\\n    && rm -rf /var/lib/apt/lists/* \\\n    && make\n"
+        );
+        // the update and the install in one subshell: inside it
+        assert_eq!(
+            fix(r, "FROM debian\nRUN ( apt-get update && apt-get install -y x ) && make\n"),
+            "FROM debian\nRUN ( apt-get update && apt-get install -y x && rm -rf /var/lib/apt/lists/* ) && make\n"
+        );
+        // one arm, nothing outside it reads the lists: inside the arm, as before
+        assert_eq!(
+            fix(r, "FROM debian\nRUN if a; then apt-get update && apt-get install -y x; fi\n"),
+            "FROM debian\nRUN if a; then apt-get update && apt-get install -y x && rm -rf /var/lib/apt/lists/*; fi\n"
+        );
+    }
+
+    #[test]
+    fn an_update_in_front_of_a_reader_it_cannot_edit() {
+        let s = "FROM debian\nRUN apt-get update && apt-get install -y a\nRUN curl -fo x.deb u && dpkg -i x.deb || apt-get -f install -y\n";
+        assert_eq!(fix(&AptListsCleanup, s), s);
+        assert_eq!(
+            fix_unsafe(s),
+            "FROM debian\nRUN apt-get update && apt-get install -y a && rm -rf /var/lib/apt/lists/*\nRUN apt-get update && curl -fo x.deb u && dpkg -i x.deb || apt-get -f install -y && rm -rf /var/lib/apt/lists/*\n"
+        );
+        // the first command is followed by `||`: no fix
+        let s = "FROM debian\nRUN apt-get update && apt-get install -y a\nRUN dpkg -i x.deb || apt-get -f install -y\n";
+        assert_eq!(fix_unsafe(s), s);
+    }
+
+    #[test]
     fn reports_without_fix_where_unsure() {
         for s in [
-            "FROM debian\nRUN apt-get update && for p in a b; do apt-get install -y $p; done\n",
-            "FROM debian\nRUN apt-get update && cat pkgs | while read p; do apt-get install -y $p; done\n",
+            "FROM debian\nRUN apt-get update && while read p; do apt-get install -y $p; done < pkgs\n",
+            "FROM debian\nRUN apt-get update && if a; then apt-get install -y x; fi | tee log\n",
         ] {
             assert_eq!(count(&AptListsCleanup, s), 1, "{s}");
             assert_eq!(fix(&AptListsCleanup, s), s);
