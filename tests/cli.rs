@@ -289,7 +289,7 @@ fn presets_config_files_and_their_errors() {
 #[test]
 fn a_dopt_toml_extends_the_known_https_hosts_and_names_the_key_server() {
     let d = tempdir("downloads");
-    let df = "FROM debian:12\nRUN wget http://downloads.example.org/t.tgz http://mirror.example.net/t.tgz\nRUN gpg --batch --keyserver ha.pool.sks-keyservers.net --recv-keys A\n";
+    let df = "FROM alpine:3.19\nRUN wget http://downloads.example.org/t.tgz http://mirror.example.net/t.tgz\nRUN gpg --batch --keyserver ha.pool.sks-keyservers.net --recv-keys A\n";
     std::fs::write(d.join("Dockerfile"), df).unwrap();
     // the default preset knows neither host: both switches are unsafe
     let o = run_in(&d, &["--diff", "--select", "DP511,DP513", "Dockerfile"]);

@@ -511,6 +511,43 @@ pub fn base_image(cx: &Context, i: usize) -> Option<String> {
     Some(format!("{}{}", r.short_name(), r.tag.as_ref().map(|t| format!(":{t}")).unwrap_or_default()).to_ascii_lowercase())
 }
 
+/// Whether the stage of instruction `i` is Debian-based (Debian or Ubuntu): it uses apt or
+/// dpkg, or its base image says so. None when nothing tells.
+pub fn debian_based(cx: &Context, i: usize) -> Option<bool> {
+    let mut chain = stage_chain_before(cx, i);
+    chain.push(i);
+    let mut apt = false;
+    let mut other = false;
+    for j in chain {
+        if cx.file.instructions[j].effective().kind != Kind::Run {
+            continue;
+        }
+        for (_, c) in crate::transforms::packages::apt::commands_of(cx, j) {
+            if crate::transforms::packages::apt::Apt::of(c).is_some() || matches!(c.program(), Some("dpkg" | "apt-cache" | "dpkg-reconfigure")) {
+                apt = true;
+            }
+            if matches!(c.program(), Some("apk" | "yum" | "dnf" | "microdnf" | "zypper" | "pacman")) {
+                other = true;
+            }
+        }
+    }
+    if apt != other {
+        return Some(apt);
+    }
+    let b = base_image(cx, i)?;
+    let (name, tag) = b.split_once(':').unwrap_or((&b, ""));
+    let non_debian = ["alpine", "centos", "fedora", "rocky", "alma", "amazonlinux", "amazoncorretto", "oracle", "ubi", "opensuse", "suse", "arch", "busybox", "clearlinux", "photon", "windows", "nanoserver", "servercore", "wolfi", "chainguard", "distroless", "scratch"];
+    if non_debian.iter().any(|n| name.contains(n) || tag.contains(n)) {
+        return Some(false);
+    }
+    let debian_words = ["debian", "ubuntu", "jessie", "stretch", "buster", "bullseye", "bookworm", "trixie", "trusty", "xenial", "bionic", "focal", "jammy", "noble"];
+    if debian_words.iter().any(|n| name.contains(n) || tag.contains(n)) {
+        return Some(true);
+    }
+    let official = ["buildpack-deps", "python", "node", "ruby", "golang", "php", "perl", "rust", "gcc", "openjdk", "eclipse-temurin", "httpd", "nginx", "postgres", "redis", "mariadb", "elixir", "erlang", "haskell", "julia", "r-base", "swift", "ros", "jenkins/jenkins"];
+    official.contains(&name).then_some(true)
+}
+
 /// `a/b` for two relative paths, either of which may be empty (`""` is the directory itself).
 pub fn join_path(a: &str, b: &str) -> String {
     match (a.is_empty(), b.is_empty()) {

@@ -2,8 +2,8 @@
 use crate::engine::{Applicability, Context, Diagnostic, Edit, Fix, FixKind, Rule, RuleMeta};
 use crate::model::shell::{base, Command};
 use crate::syntax::Kind;
-use crate::transforms::common::{base_image, run_commands_incl, stage_chain_before, word_edit_blocker, InnerScripts, RunCommand};
-use crate::transforms::packages::apt::{commands_of, installed_before, Apt};
+use crate::transforms::common::{debian_based, run_commands_incl, stage_chain_before, word_edit_blocker, InnerScripts, RunCommand};
+use crate::transforms::packages::apt::{commands_of, installed_before};
 
 pub struct ConfigureBuild;
 
@@ -121,43 +121,6 @@ fn dpkg_dev_before(cx: &Context, rc: &RunCommand) -> bool {
     let apk_adds = |c: &Command| c.program() == Some("apk") && c.argv().iter().any(|w| w.text == "add") && c.argv().iter().any(|w| w.text == "dpkg-dev");
     stage_chain_before(cx, rc.ins).into_iter().any(|j| commands_of(cx, j).iter().any(|(_, c)| apk_adds(c)))
         || commands_of(cx, rc.ins).iter().any(|(_, c)| c.range.start < rc.cmd.range.start && apk_adds(c))
-}
-
-/// Whether the stage of instruction `i` is Debian-based (Debian or Ubuntu): it uses apt or
-/// dpkg, or its base image says so. None when nothing tells.
-pub fn debian_based(cx: &Context, i: usize) -> Option<bool> {
-    let mut chain = stage_chain_before(cx, i);
-    chain.push(i);
-    let mut apt = false;
-    let mut other = false;
-    for j in chain {
-        if cx.file.instructions[j].effective().kind != Kind::Run {
-            continue;
-        }
-        for (_, c) in commands_of(cx, j) {
-            if Apt::of(c).is_some() || matches!(c.program(), Some("dpkg" | "apt-cache" | "dpkg-reconfigure")) {
-                apt = true;
-            }
-            if matches!(c.program(), Some("apk" | "yum" | "dnf" | "microdnf" | "zypper" | "pacman")) {
-                other = true;
-            }
-        }
-    }
-    if apt != other {
-        return Some(apt);
-    }
-    let b = base_image(cx, i)?;
-    let (name, tag) = b.split_once(':').unwrap_or((&b, ""));
-    let non_debian = ["alpine", "centos", "fedora", "rocky", "alma", "amazonlinux", "amazoncorretto", "oracle", "ubi", "opensuse", "suse", "arch", "busybox", "clearlinux", "photon", "windows", "nanoserver", "servercore", "wolfi", "chainguard", "distroless", "scratch"];
-    if non_debian.iter().any(|n| name.contains(n) || tag.contains(n)) {
-        return Some(false);
-    }
-    let debian_words = ["debian", "ubuntu", "jessie", "stretch", "buster", "bullseye", "bookworm", "trixie", "trusty", "xenial", "bionic", "focal", "jammy", "noble"];
-    if debian_words.iter().any(|n| name.contains(n) || tag.contains(n)) {
-        return Some(true);
-    }
-    let official = ["buildpack-deps", "python", "node", "ruby", "golang", "php", "perl", "rust", "gcc", "openjdk", "eclipse-temurin", "httpd", "nginx", "postgres", "redis", "mariadb", "elixir", "erlang", "haskell", "julia", "r-base", "swift", "ros", "jenkins/jenkins"];
-    official.contains(&name).then_some(true)
 }
 
 /// The name of the directory the command runs `configure` in, as far as the script shows:

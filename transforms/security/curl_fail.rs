@@ -48,8 +48,8 @@ takes the other branch. Unsafe when curl's output is piped into a command that a
 input (`curl ... | bash`, `| tee`) and `pipefail` is not set: with `-f` a failed download
 sends nothing, and the build goes on where running the error page as a script would have
 failed it (set `SHELL ["/bin/bash", "-o", "pipefail", "-c"]`, which makes the fix safe).
-Piped into a command that fails on empty input (`tar -x`, `gunzip`, `gpg`, `apt-key add`),
-the fix is safe. A command in a `sh -c "..."` string with escapes or expansions is reported
+Piped into a command that fails on empty input (`tar -x`, `gunzip`, `gpg`, `apt-key add`,
+`grep`), the fix is safe. A command in a `sh -c "..."` string with escapes or expansions is reported
 without a fix.
 "#,
 };
@@ -115,7 +115,7 @@ fn safety(cx: &Context, rc: &RunCommand) -> Option<String> {
 }
 
 /// Whether a command that reads a download on its input fails when the input is empty:
-/// archive extraction, decompression, key import.
+/// archive extraction, decompression, key import, `grep` (which fails when no line matches).
 pub fn fails_on_empty_input(c: &Command) -> bool {
     let argv = c.argv();
     let Some(p) = argv.first().map(|w| base(&w.text)) else { return false };
@@ -127,6 +127,7 @@ pub fn fails_on_empty_input(c: &Command) -> bool {
             (cluster && (t.contains('x') || t.contains('t'))) || matches!(t, "--extract" | "--list" | "--get")
         }),
         "gunzip" | "zcat" | "bunzip2" | "bzcat" | "unxz" | "xzcat" | "unzstd" | "zstdcat" | "gpg" | "gpg2" | "apt-key" => true,
+        "grep" | "egrep" | "fgrep" => !argv[1..].iter().any(|w| w.text == "-c" || w.text == "--count"),
         "gzip" | "bzip2" | "xz" | "zstd" => has("-d") || has("--decompress"),
         _ => false,
     }
@@ -162,6 +163,7 @@ mod tests {
         assert_eq!(f("RUN curl \"$U\" | tar --directory=/usr/local/bin -xz\n"), "RUN curl -f \"$U\" | tar --directory=/usr/local/bin -xz\n");
         assert_eq!(f("RUN curl -s https://a.org/k | apt-key add -\n"), "RUN curl -fs https://a.org/k | apt-key add -\n");
         assert_eq!(f("RUN curl -s https://a.org/k | gpg --dearmor > k.gpg\n"), "RUN curl -fs https://a.org/k | gpg --dearmor > k.gpg\n");
+        assert_eq!(f("RUN curl -s https://a.org/v | grep -o 'v[0-9.]*' > v\n"), "RUN curl -fs https://a.org/v | grep -o 'v[0-9.]*' > v\n");
         // with pipefail, any pipe
         assert_eq!(f("FROM debian\nSHELL [\"/bin/bash\", \"-o\", \"pipefail\", \"-c\"]\nRUN curl -sL https://a.org/s | bash -\n"), "FROM debian\nSHELL [\"/bin/bash\", \"-o\", \"pipefail\", \"-c\"]\nRUN curl -fsL https://a.org/s | bash -\n");
         assert_eq!(f("RUN set -eux -o pipefail; curl -sL https://a.org/s | bash -\n"), "RUN set -eux -o pipefail; curl -fsL https://a.org/s | bash -\n");

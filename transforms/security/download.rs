@@ -4,6 +4,8 @@
 
 use crate::engine::Context;
 use crate::model::shell::{base, Command, Word};
+use crate::transforms::common::{debian_based, stage_chain_before, RunCommand};
+use crate::transforms::packages::apt::{commands_of, installed_before};
 
 /// The two download tools the rules read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -233,6 +235,45 @@ pub fn gpg_argv(cmd: &Command) -> Option<&[Word]> {
     let argv = cmd.argv();
     let p = argv.first()?;
     (!p.quoted && !p.dynamic && matches!(base(&p.text), "gpg" | "gpg2")).then_some(argv)
+}
+
+/// Whether the image has CA certificates when command `rc` runs, so that an https download
+/// can verify its server: the stage is not Debian-based (Alpine, CentOS, Fedora and the like
+/// ship a CA bundle), `ca-certificates` is installed before it (by apt or apk, or in a
+/// `buildpack-deps`-based image such as `python`), or an https download by curl or wget, or a
+/// `git clone https://`, runs before it in the stage or the RUN, or after it in the RUN with no
+/// install of `ca-certificates` between them.
+pub fn ca_certificates_at(cx: &Context, rc: &RunCommand) -> bool {
+    if debian_based(cx, rc.ins) == Some(false) {
+        return true;
+    }
+    if installed_before(cx, rc.ins, rc.cmd).contains("ca-certificates") {
+        return true;
+    }
+    let https_before = |c: &Command| {
+        if let Some(d) = Download::of(c) {
+            return d.urls().iter().any(|u| u.text.starts_with("https://"));
+        }
+        let a = c.argv();
+        a.first().is_some_and(|p| base(&p.text) == "git") && a.iter().any(|w| w.text.starts_with("https://"))
+    };
+    let apk_ca = |c: &Command| c.program() == Some("apk") && c.argv().iter().any(|w| w.text == "ca-certificates");
+    let earlier = stage_chain_before(cx, rc.ins).into_iter().any(|j| commands_of(cx, j).iter().any(|(_, c)| https_before(c) || apk_ca(c)));
+    let this_run = commands_of(cx, rc.ins);
+    if earlier || this_run.iter().any(|(_, c)| c.range.start < rc.cmd.range.start && (https_before(c) || apk_ca(c))) {
+        return true;
+    }
+    // an https download later in the RUN needs the certificates too, unless they are
+    // installed between the two
+    for (_, c) in this_run.iter().filter(|(_, c)| c.range.start > rc.cmd.range.start) {
+        if c.words.iter().any(|w| w.text.contains("ca-certificates")) {
+            return false;
+        }
+        if https_before(c) {
+            return true;
+        }
+    }
+    false
 }
 
 /// The raw file text of a word.

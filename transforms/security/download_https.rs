@@ -1,7 +1,7 @@
 //! DP511 download-https
 use crate::engine::{Applicability, Context, Diagnostic, Edit, Fix, FixKind, Rule, RuleMeta};
 use crate::transforms::common::{run_commands_deep, word_edit_blocker, InnerScripts};
-use crate::transforms::security::download::{http_url, Download, Host};
+use crate::transforms::security::download::{ca_certificates_at, http_url, Download, Host};
 
 pub struct DownloadHttps;
 
@@ -44,7 +44,12 @@ address (a certificate rarely names one), an explicit port (https would need ano
 Safe for the hosts the configuration lists as serving over https what they serve over http
 (`[downloads] https_hosts` in the preset, extendable in `dopt.toml`: `nodejs.org`,
 `github.com`, `*.s3.amazonaws.com`, `*.storage.googleapis.com`, and others; see the
-README). Unsafe for any other host: it may not answer on https, present a certificate for
+README), when the image can check a certificate: the base is not Debian-based (Alpine,
+CentOS, Fedora ship a CA bundle), `ca-certificates` is installed before the command, or an
+https download runs in the stage before it (or after it in the same RUN, with no install of
+`ca-certificates` between). Debian and Ubuntu base images have no CA certificates until
+something installs them, and there an https download fails where the http one worked: such
+a switch is unsafe. Unsafe for any other host: it may not answer on https, present a certificate for
 another name, or serve the file elsewhere, and the build would then fail at the download.
 Parfum switches some of these hosts and not others; dopt switches every public host but keeps
 the ones it cannot vouch for behind `--unsafe-fixes`. Commands in a `sh -c "..."` string with
@@ -87,10 +92,12 @@ impl Rule for DownloadHttps {
                     continue;
                 }
                 let known = cx.config.downloads.serves_https(&name);
-                let (app, why) = if known {
-                    (Applicability::Safe, String::new())
-                } else {
+                let (app, why) = if !known {
                     (Applicability::Unsafe, format!(" (unsafe: `{name}` is not known to serve https; add it to `[downloads] https_hosts` if it does)"))
+                } else if !ca_certificates_at(cx, &rc) {
+                    (Applicability::Unsafe, " (unsafe: the image may have no CA certificates to check the server with; install `ca-certificates` first)".to_string())
+                } else {
+                    (Applicability::Safe, String::new())
                 };
                 out.push(cx.diag(&META, w.range.clone(), format!("{msg}{why}"), Some(Fix::with(app, vec![Edit::insert(u.scheme_end, "s")]))));
             }
@@ -116,25 +123,45 @@ mod tests {
     #[test]
     fn switches_known_hosts_safely() {
         let f = |s: &str| fix(&DownloadHttps, s);
-        assert_eq!(f("RUN curl -fSLO \"http://nodejs.org/dist/v$V/node.tgz\"\n"), "RUN curl -fSLO \"https://nodejs.org/dist/v$V/node.tgz\"\n");
-        assert_eq!(f("RUN wget -qO- http://resin-packages.s3.amazonaws.com/x | tar xz\n"), "RUN wget -qO- https://resin-packages.s3.amazonaws.com/x | tar xz\n");
-        assert_eq!(f("RUN curl -fo x --url http://github.com/a/b\n"), "RUN curl -fo x --url https://github.com/a/b\n");
+        let a = "FROM alpine:3.19\n";
+        let t = |body: &str| format!("{a}{body}");
+        assert_eq!(f(&t("RUN curl -fSLO \"http://nodejs.org/dist/v$V/node.tgz\"\n")), t("RUN curl -fSLO \"https://nodejs.org/dist/v$V/node.tgz\"\n"));
+        assert_eq!(f(&t("RUN wget -qO- http://resin-packages.s3.amazonaws.com/x | tar xz\n")), t("RUN wget -qO- https://resin-packages.s3.amazonaws.com/x | tar xz\n"));
+        assert_eq!(f(&t("RUN curl -fo x --url http://github.com/a/b\n")), t("RUN curl -fo x --url https://github.com/a/b\n"));
+        assert_eq!(f(&t("RUN sudo wget http://download.redis.io/r.tgz http://download.redis.io/s.tgz\n")), t("RUN sudo wget https://download.redis.io/r.tgz https://download.redis.io/s.tgz\n"));
         assert_eq!(
-            f("RUN export V=$( curl -f http://chromedriver.storage.googleapis.com/LATEST ) && curl -fo d.zip \"http://chromedriver.storage.googleapis.com/$V/d.zip\"\n"),
-            "RUN export V=$( curl -f https://chromedriver.storage.googleapis.com/LATEST ) && curl -fo d.zip \"https://chromedriver.storage.googleapis.com/$V/d.zip\"\n"
+            f(&t("RUN export V=$( curl -f http://chromedriver.storage.googleapis.com/LATEST ) && curl -fo d.zip \"http://chromedriver.storage.googleapis.com/$V/d.zip\"\n")),
+            t("RUN export V=$( curl -f https://chromedriver.storage.googleapis.com/LATEST ) && curl -fo d.zip \"https://chromedriver.storage.googleapis.com/$V/d.zip\"\n")
         );
-        assert_eq!(f("RUN sudo wget http://download.redis.io/r.tgz http://download.redis.io/s.tgz\n"), "RUN sudo wget https://download.redis.io/r.tgz https://download.redis.io/s.tgz\n");
+        // Debian-based: with ca-certificates installed, or after an https download
+        assert_eq!(
+            f("FROM debian:12\nRUN apt-get update && apt-get install -y ca-certificates curl\nRUN curl -fO http://nodejs.org/x\n"),
+            "FROM debian:12\nRUN apt-get update && apt-get install -y ca-certificates curl\nRUN curl -fO https://nodejs.org/x\n"
+        );
+        assert_eq!(f("FROM python:3.11-slim\nRUN curl -fO http://nodejs.org/x\n"), "FROM python:3.11-slim\nRUN curl -fO https://nodejs.org/x\n");
+        assert_eq!(f("FROM ubuntu:22.04\nRUN curl -fO https://github.com/a && curl -fO http://nodejs.org/x\n"), "FROM ubuntu:22.04\nRUN curl -fO https://github.com/a && curl -fO https://nodejs.org/x\n");
+        assert_eq!(f("FROM ubuntu:22.04\nRUN curl -fO http://nodejs.org/x && curl -fO https://github.com/a\n"), "FROM ubuntu:22.04\nRUN curl -fO https://nodejs.org/x && curl -fO https://github.com/a\n");
+    }
+
+    #[test]
+    fn unsafe_without_ca_certificates() {
+        // a Debian or Ubuntu base has no CA certificates of its own
+        for s in ["FROM debian:12\nRUN apt-get update && apt-get install -y --no-install-recommends wget\nRUN wget http://nodejs.org/x\n", "FROM ubuntu:22.04\nRUN curl -fO http://nodejs.org/x\n", "RUN curl -fO http://nodejs.org/x\n",
+            "FROM ubuntu:22.04\nRUN curl -fO http://nodejs.org/x && apt-get install -y ca-certificates && curl -fO https://github.com/a\n"] {
+            assert_eq!(fix(&DownloadHttps, s), s, "{s}");
+            assert_eq!(fix_unsafe(s), s.replace("http://nodejs", "https://nodejs"), "{s}");
+        }
     }
 
     #[test]
     fn other_hosts_are_unsafe() {
-        let s = "RUN wget http://www.example.org/x.tgz\n";
+        let s = "FROM alpine:3.19\nRUN wget http://www.example.org/x.tgz\n";
         assert_eq!(fix(&DownloadHttps, s), s);
-        assert_eq!(fix_unsafe(s), "RUN wget https://www.example.org/x.tgz\n");
+        assert_eq!(fix_unsafe(s), "FROM alpine:3.19\nRUN wget https://www.example.org/x.tgz\n");
         // one label deeper than the wildcard: the certificate would not cover it
-        let s = "RUN curl -fO http://my.bucket.s3.amazonaws.com/x\n";
+        let s = "FROM alpine:3.19\nRUN curl -fO http://my.bucket.s3.amazonaws.com/x\n";
         assert_eq!(fix(&DownloadHttps, s), s);
-        assert_eq!(fix_unsafe(s), "RUN curl -fO https://my.bucket.s3.amazonaws.com/x\n");
+        assert_eq!(fix_unsafe(s), "FROM alpine:3.19\nRUN curl -fO https://my.bucket.s3.amazonaws.com/x\n");
     }
 
     #[test]

@@ -74,12 +74,12 @@ impl Rule for GpgBatch {
             let edit = Edit::insert(argv[0].range.end, " --batch");
             let fix = match args.iter().find(|a| INTERACTIVE.contains(a)) {
                 Some(c) => {
-                    out.push(cx.diag(
-                        &META,
-                        rc.cmd.range.clone(),
-                        format!("{msg} (unsafe: in batch mode `{c}` does not ask, and deleting needs `--yes` and a full fingerprint)"),
-                        Some(Fix::unsafe_(vec![edit])),
-                    ));
+                    let why = if c.starts_with("--delete") {
+                        format!("in batch mode `{c}` does not ask: it needs `--yes` and a full fingerprint")
+                    } else {
+                        format!("in batch mode `{c}` reads its commands from `--command-fd`, not from the terminal")
+                    };
+                    out.push(cx.diag(&META, rc.cmd.range.clone(), format!("{msg} (unsafe: {why})"), Some(Fix::unsafe_(vec![edit]))));
                     continue;
                 }
                 None => Fix::safe(vec![edit]),
