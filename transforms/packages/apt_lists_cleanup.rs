@@ -73,9 +73,10 @@ dopt does not model are reported without a fix.
 
 Where this differs from Parfum (on its labelled benchmark): Parfum appends the cleanup to
 every install, also when a later RUN installs without an `apt-get update` of its own; that
-RUN then fails with "Unable to locate package" (three labelled files). dopt gives such a RUN
+RUN then fails with "Unable to locate package" (five labelled files). dopt gives such a RUN
 its own update instead: as a safe fix where the sources cannot have changed in between, with
-`--unsafe-fixes` otherwise. Parfum also cleans the lists in builder stages whose files are
+`--unsafe-fixes` otherwise. Where apt runs under `sudo` because the image's user is not root,
+Parfum's cleanup runs without it and fails; dopt's runs under the same `sudo` words. Parfum also cleans the lists in builder stages whose files are
 only copied from, which does not change the image; dopt leaves them, as hadolint does.
 
 dopt cannot see inside scripts a RUN runs (`./install-deps.sh`): a script that installs with
