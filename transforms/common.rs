@@ -105,6 +105,11 @@ pub fn run_commands_deep<'a>(cx: &'a Context, inner: &'a InnerScripts) -> Vec<Ru
     }
     let mut extra = Vec::new();
     while let Some((i, s)) = scripts.pop() {
+        // the substitutions of a script dopt does not fully understand may not be where they
+        // seem (a line continuation joining words, a function body)
+        if s.opaque.is_some() {
+            continue;
+        }
         for sub in &s.substitutions {
             for c in &sub.commands {
                 extra.push(RunCommand { ins: i, script: sub, cmd: c });
@@ -1196,6 +1201,19 @@ mod tests {
             .iter()
             .flat_map(|(_, s)| s.commands.iter().map(move |c| (c.words.iter().map(|w| w.text.clone()).collect(), c.opaque.or(s.opaque).is_some())))
             .collect()
+    }
+
+    #[test]
+    fn reads_substitutions_of_understood_scripts_only() {
+        let progs = |t: &str| {
+            with_cx(t, |cx| {
+                let inner = InnerScripts::of(cx);
+                run_commands_deep(cx, &inner).iter().filter_map(|rc| rc.cmd.program().map(str::to_string)).collect::<Vec<_>>()
+            })
+        };
+        assert_eq!(progs("RUN V=$(curl -s u | tr -d x) && sh -c 'echo $(date)'\n"), ["curl", "tr", "sh", "echo", "date"]);
+        // a script with a function is not understood: its substitutions are left out
+        assert_eq!(progs("RUN f() { x; }; V=$(curl -s u)\n"), ["f", "x"]);
     }
 
     #[test]
