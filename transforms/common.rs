@@ -309,6 +309,7 @@ pub fn block_command(cx: &Context, script: &Script, b: usize) -> Option<Command>
         in_compound: outer.is_some(),
         scope: Vec::new(),
         opaque: None,
+        unwrapped: (0, None),
     })
 }
 

@@ -55,12 +55,15 @@ pub struct Command {
     pub scope: Vec<(usize, usize)>,
     /// Why rules must not edit this command, if they must not.
     pub opaque: Option<&'static str>,
+    /// Where the program is in `words` after wrappers, and the user wrapper's words (see
+    /// [`Command::argv`], [`Command::user_wrapper`]); set when the command is complete.
+    pub(crate) unwrapped: (usize, Option<Range<usize>>),
 }
 
 impl Command {
     /// The command name without its directory: `pip` for `/usr/bin/pip`.
     pub fn name(&self) -> Option<&str> {
-        self.words.first().map(|w| w.text.rsplit('/').next().unwrap_or(&w.text))
+        self.words.first().map(|w| base(&w.text))
     }
 
     /// The words from the program that really runs on, skipping wrappers and their options:
@@ -72,85 +75,86 @@ impl Command {
     pub fn argv(&self) -> &[Word] {
         &self.words[self.program_index()..]
     }
+}
 
-    /// Index in `words` of the program after wrappers (`words.len()` when only wrappers), and
-    /// the words of the last wrapper that changes the user (see [`Command::user_wrapper`]).
-    fn unwrap(&self) -> (usize, Option<Range<usize>>) {
-        let w = &self.words;
-        let mut i = 0;
-        let mut user = None;
-        while i < w.len() {
-            let name = base(&w[i].text);
-            if w[i].quoted || w[i].dynamic {
-                break;
-            }
-            let start = i;
-            let (short_values, long_values): (&[u8], &[&str]) = match name {
-                "sudo" => (b"ugCDprtTUR", &["--user", "--group", "--close-from", "--chdir", "--prompt", "--role", "--type", "--command-timeout", "--other-user", "--host", "--chroot"]),
-                "env" => (b"uCS", &["--unset", "--chdir", "--split-string"]),
-                "nice" => (b"n", &["--adjustment"]),
-                "time" => (b"fo", &["--format", "--output"]),
-                "timeout" => (b"sk", &["--signal", "--kill-after"]),
-                "stdbuf" => (b"ioe", &["--input", "--output", "--error"]),
-                "exec" => (b"a", &[]),
-                "nohup" => (b"", &[]),
-                "command" => {
-                    if w.get(i + 1).is_some_and(|x| x.text.starts_with('-') && (x.text.contains('v') || x.text.contains('V'))) {
-                        break;
-                    }
-                    (b"", &[])
-                }
-                "gosu" | "su-exec" => {
-                    // `gosu user cmd...`
-                    i = (i + 2).min(w.len());
-                    user = Some(start..i);
-                    continue;
-                }
-                _ => break,
-            };
-            i += 1;
-            // options, and the values of those that take one
-            while i < w.len() {
-                let t = w[i].text.as_str();
-                if t == "--" {
-                    i += 1;
+/// Where the program is in a command's words after wrappers, and the words of the last wrapper
+/// that changes the user (see [`Command::argv`]).
+pub(crate) fn unwrap_words(w: &[Word]) -> (usize, Option<Range<usize>>) {
+    let mut i = 0;
+    let mut user = None;
+    while i < w.len() {
+        let name = base(&w[i].text);
+        if w[i].quoted || w[i].dynamic {
+            break;
+        }
+        let start = i;
+        let (short_values, long_values): (&[u8], &[&str]) = match name {
+            "sudo" => (b"ugCDprtTUR", &["--user", "--group", "--close-from", "--chdir", "--prompt", "--role", "--type", "--command-timeout", "--other-user", "--host", "--chroot"]),
+            "env" => (b"uCS", &["--unset", "--chdir", "--split-string"]),
+            "nice" => (b"n", &["--adjustment"]),
+            "time" => (b"fo", &["--format", "--output"]),
+            "timeout" => (b"sk", &["--signal", "--kill-after"]),
+            "stdbuf" => (b"ioe", &["--input", "--output", "--error"]),
+            "exec" => (b"a", &[]),
+            "nohup" => (b"", &[]),
+            "command" => {
+                if w.get(i + 1).is_some_and(|x| x.text.starts_with('-') && (x.text.contains('v') || x.text.contains('V'))) {
                     break;
                 }
-                if t.starts_with("--") {
-                    i += if long_values.contains(&t) { 2 } else { 1 };
-                    continue;
-                }
-                if t.len() > 1 && t.starts_with('-') {
-                    // a cluster of short options: a value option takes the rest of the word,
-                    // or the next word when it ends the cluster
-                    let b = &t.as_bytes()[1..];
-                    let takes_next = b.iter().position(|c| short_values.contains(c)).is_some_and(|k| k == b.len() - 1);
-                    i += if takes_next { 2 } else { 1 };
-                    continue;
-                }
+                (b"", &[])
+            }
+            "gosu" | "su-exec" => {
+                // `gosu user cmd...`
+                i = (i + 2).min(w.len());
+                user = Some(start..i);
+                continue;
+            }
+            _ => break,
+        };
+        i += 1;
+        // options, and the values of those that take one
+        while i < w.len() {
+            let t = w[i].text.as_str();
+            if t == "--" {
+                i += 1;
                 break;
             }
-            i = i.min(w.len());
-            if name == "sudo" {
-                user = Some(start..i);
+            if t.starts_with("--") {
+                i += if long_values.contains(&t) { 2 } else { 1 };
+                continue;
             }
-            match name {
-                // `timeout 30 cmd`: the duration
-                "timeout" if i < w.len() => i += 1,
-                // `sudo NAME=value cmd`, `env NAME=value cmd`
-                "sudo" | "env" => {
-                    while i < w.len() && is_assignment(&w[i].text) {
-                        i += 1;
-                    }
-                }
-                _ => {}
+            if t.len() > 1 && t.starts_with('-') {
+                // a cluster of short options: a value option takes the rest of the word,
+                // or the next word when it ends the cluster
+                let b = &t.as_bytes()[1..];
+                let takes_next = b.iter().position(|c| short_values.contains(c)).is_some_and(|k| k == b.len() - 1);
+                i += if takes_next { 2 } else { 1 };
+                continue;
             }
+            break;
         }
-        (i.min(w.len()), user)
+        i = i.min(w.len());
+        if name == "sudo" {
+            user = Some(start..i);
+        }
+        match name {
+            // `timeout 30 cmd`: the duration
+            "timeout" if i < w.len() => i += 1,
+            // `sudo NAME=value cmd`, `env NAME=value cmd`
+            "sudo" | "env" => {
+                while i < w.len() && is_assignment(&w[i].text) {
+                    i += 1;
+                }
+            }
+            _ => {}
+        }
     }
+    (i.min(w.len()), user)
+}
 
+impl Command {
     fn program_index(&self) -> usize {
-        self.unwrap().0
+        self.unwrapped.0.min(self.words.len())
     }
 
     /// The words of the wrapper in front of the program that makes it run as another user:
@@ -158,8 +162,8 @@ impl Command {
     /// `gosu user`, `su-exec user`. Empty when the program runs as the RUN's user. A command
     /// added next to this one runs alike when it is given these words.
     pub fn user_wrapper(&self) -> &[Word] {
-        match self.unwrap().1 {
-            Some(r) => &self.words[r],
+        match &self.unwrapped.1 {
+            Some(r) => &self.words[r.clone()],
             None => &[],
         }
     }
@@ -198,7 +202,10 @@ impl Command {
 }
 
 pub fn base(s: &str) -> &str {
-    s.rsplit('/').next().unwrap_or(s)
+    match s.as_bytes().iter().rposition(|&b| b == b'/') {
+        Some(k) => &s[k + 1..],
+        None => s,
+    }
 }
 
 /// Whether argument `arg` is one of `flags`.
@@ -398,6 +405,7 @@ pub fn parse_script(text: &str, base: usize) -> Script {
     let finish = |cur: &mut Option<Command>, cmds: &mut Vec<Command>, sep: Option<(Sep, Range<usize>)>| {
         if let Some(mut c) = cur.take() {
             c.sep_after = sep;
+            c.unwrapped = unwrap_words(&c.words);
             cmds.push(c);
         }
     };
@@ -490,6 +498,7 @@ pub fn parse_script(text: &str, base: usize) -> Script {
                     in_compound: !open.is_empty(),
                     scope: open.clone(),
                     opaque: in_for.then_some("inside a for loop"),
+                    unwrapped: (0, None),
                 });
                 c.range.end = w.range.end;
                 // `NAME=value`: the name and `=` unquoted, the value may be quoted (`V="a b"`)
@@ -751,13 +760,13 @@ impl Lexer<'_> {
     }
 
     fn char_at(&self) -> char {
-        std::str::from_utf8(&self.b[self.i..]).ok().and_then(|s| s.chars().next()).unwrap_or_else(|| {
-            // not at a char boundary: take the char that starts here
-            let end = (self.i + 4).min(self.b.len());
-            (self.i + 1..=end)
-                .find_map(|e| std::str::from_utf8(&self.b[self.i..e]).ok().and_then(|s| s.chars().next()))
-                .unwrap_or('\u{FFFD}')
-        })
+        let b0 = self.b[self.i];
+        if b0 < 0x80 {
+            return b0 as char;
+        }
+        // the char that starts here (the shortest valid sequence), or U+FFFD
+        let end = (self.i + 4).min(self.b.len());
+        (self.i + 1..=end).find_map(|e| std::str::from_utf8(&self.b[self.i..e]).ok().and_then(|s| s.chars().next())).unwrap_or('\u{FFFD}')
     }
 
     /// Skips `$name`, `${...}`, `$(...)`, `$((...))` or a backtick substitution.
