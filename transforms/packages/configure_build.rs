@@ -2,7 +2,7 @@
 use crate::engine::{Applicability, Context, Diagnostic, Edit, Fix, FixKind, Rule, RuleMeta};
 use crate::model::shell::{base, Command};
 use crate::syntax::Kind;
-use crate::transforms::common::{debian_based, run_commands_incl, stage_chain_before, word_edit_blocker, InnerScripts, RunCommand};
+use crate::transforms::common::{cwd_of, debian_based, run_commands_incl, stage_chain_before, word_edit_blocker, InnerScripts, RunCommand};
 use crate::transforms::packages::apt::{commands_of, installed_before};
 
 pub struct ConfigureBuild;
@@ -52,7 +52,8 @@ RUN apt-get update && apt-get install -y --no-install-recommends build-essential
 Safe when `dpkg-architecture` is known to be installed before the command (`dpkg-dev` or
 `build-essential` installed by apt or apk earlier, or a `buildpack-deps`-based image such as
 `python` or `node`), and the script is known to come from autoconf: the RUN runs
-`autoreconf`, `autoconf`, `./autogen.sh`, `./bootstrap`, `./buildconf` or `phpize` before it.
+`autoreconf`, `autoconf`, `./autogen.sh`, `./bootstrap`, `./buildconf` or `phpize` before it,
+in the same directory.
 Unsafe otherwise: dopt cannot see the configure script of a downloaded tarball, and a
 script that is not autoconf's may reject `--build`; without `dpkg-architecture` the flag
 is empty. Commands in a `sh -c "..."` string with escapes or expansions are reported without a
@@ -147,10 +148,15 @@ fn not_autoconf(dir: &str) -> bool {
     NOT_AUTOCONF.iter().any(|p| d.strip_prefix(p).is_some_and(|rest| rest.is_empty() || !rest.starts_with(|c: char| c.is_ascii_alphabetic())))
 }
 
-/// Whether the script runs a command that generates an autoconf `configure` before this one.
+/// Whether the script runs a command that generates an autoconf `configure` before this one,
+/// in the same directory.
 fn autoconf_before(rc: &RunCommand) -> bool {
     let k = rc.script.commands.iter().position(|c| std::ptr::eq(c, rc.cmd)).unwrap_or(0);
-    rc.script.commands[..k].iter().any(|c| c.program().is_some_and(|p| AUTOCONF.contains(&p)) || c.argv().get(1).is_some_and(|w| c.program() == Some("sh") && AUTOCONF.contains(&base(&w.text))))
+    let here = cwd_of(rc);
+    rc.script.commands[..k].iter().any(|c| {
+        let generates = c.program().is_some_and(|p| AUTOCONF.contains(&p)) || c.argv().get(1).is_some_and(|w| matches!(c.program(), Some("sh" | "bash")) && AUTOCONF.contains(&base(&w.text)));
+        generates && here.is_some() && cwd_of(&RunCommand { ins: rc.ins, script: rc.script, cmd: c }) == here
+    })
 }
 
 #[cfg(test)]
@@ -183,6 +189,8 @@ mod tests {
             // no dpkg-architecture known
             "FROM debian:12\nRUN cd /src && ./autogen.sh && ./configure --prefix=/usr\n",
             "FROM ubuntu:trusty\nRUN ./configure\n",
+            // autoreconf ran in another directory
+            "FROM debian:12\nRUN apt-get install -y build-essential && cd /a && autoreconf -i && cd /b && ./configure\n",
         ] {
             assert_eq!(count(&ConfigureBuild, s), 1, "{s}");
             assert_eq!(fix(&ConfigureBuild, s), s, "{s}");
