@@ -639,6 +639,13 @@ fn cmd_presets() -> i32 {
                     let cond = if cond.is_empty() { String::new() } else { format!("  ({})", cond.join("; ")) };
                     println!("  {}:{}  ->  {to}{cond}", m.image, m.tag.as_str());
                 }
+                let d = &c.downloads;
+                if !d.https_hosts.is_empty() {
+                    println!("  downloads: https hosts {}", d.https_hosts.join(", "));
+                }
+                if let Some(k) = &d.keyserver {
+                    println!("  downloads: key server {k} in place of {}", d.dead_keyservers.join(", "));
+                }
             }
             Err(e) => {
                 eprintln!("dopt: {e}");

@@ -49,6 +49,7 @@ struct RawConfig {
     images: Vec<RawImage>,
     go: Option<RawRuntime>,
     java: Option<RawRuntime>,
+    downloads: Option<RawDownloads>,
 }
 
 /// `[go]` and `[java]`: the runtime image the builder/runtime split (DP401, DP402) moves to.
@@ -56,6 +57,16 @@ struct RawConfig {
 #[serde(deny_unknown_fields)]
 struct RawRuntime {
     runtime: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDownloads {
+    #[serde(default)]
+    https_hosts: Vec<String>,
+    #[serde(default)]
+    dead_keyservers: Vec<String>,
+    keyserver: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -114,6 +125,42 @@ pub struct Config {
     pub go_runtime: GoRuntime,
     /// `[java] runtime`: what DP402 runs a jar on.
     pub java_runtime: JavaRuntime,
+    pub downloads: Downloads,
+}
+
+/// What the download rules (DP511, DP513) know about hosts: the `[downloads]` table.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Downloads {
+    /// Hosts known to serve over https what they serve over http, at the same paths: exact
+    /// names, or `*.domain` for any one label in front of `domain` (as in TLS certificates).
+    pub https_hosts: Vec<String>,
+    /// Key servers that no longer answer (same patterns).
+    pub dead_keyservers: Vec<String>,
+    /// The key server that replaces a dead one (a host name).
+    pub keyserver: Option<String>,
+}
+
+impl Downloads {
+    /// Whether `host` serves https, by the list.
+    pub fn serves_https(&self, host: &str) -> bool {
+        self.https_hosts.iter().any(|p| host_matches(p, host))
+    }
+
+    /// Whether `host` is a dead key server, by the list.
+    pub fn dead_keyserver(&self, host: &str) -> bool {
+        self.dead_keyservers.iter().any(|p| host_matches(p, host))
+    }
+}
+
+/// Whether a host pattern (`example.org`, or `*.example.org` for one label in front) matches
+/// a host name, ignoring case and a trailing dot.
+pub fn host_matches(pattern: &str, host: &str) -> bool {
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    let pattern = pattern.trim_end_matches('.').to_ascii_lowercase();
+    match pattern.strip_prefix("*.") {
+        Some(rest) => host.strip_suffix(rest).and_then(|h| h.strip_suffix('.')).is_some_and(|label| !label.is_empty() && !label.contains('.')),
+        None => host == pattern,
+    }
 }
 
 /// The runtime image of a Go build split (DP401).
@@ -212,6 +259,7 @@ fn load(text: &str, source: &str, dir: Option<&Path>, depth: usize) -> Result<Co
             images: vec![],
             go_runtime: GoRuntime::Scratch,
             java_runtime: JavaRuntime::Jre,
+            downloads: Downloads::default(),
         },
     };
     if let Some(g) = raw.go.as_ref().and_then(|g| g.runtime.as_deref()) {
@@ -238,6 +286,21 @@ fn load(text: &str, source: &str, dir: Option<&Path>, depth: usize) -> Result<Co
         }
         base.ignore.extend(r.ignore);
     }
+    if let Some(d) = raw.downloads {
+        for (k, list) in [("https_hosts", &d.https_hosts), ("dead_keyservers", &d.dead_keyservers)] {
+            if let Some(bad) = list.iter().find(|h| !valid_host_pattern(h)) {
+                return Err(format!("{source}: downloads.{k}: `{bad}` is not a host name or `*.domain` pattern"));
+            }
+        }
+        base.downloads.https_hosts.extend(d.https_hosts);
+        base.downloads.dead_keyservers.extend(d.dead_keyservers);
+        if let Some(k) = d.keyserver {
+            if !valid_host_pattern(&k) || k.starts_with("*.") {
+                return Err(format!("{source}: downloads.keyserver: `{k}` is not a host name"));
+            }
+            base.downloads.keyserver = Some(k);
+        }
+    }
     let mut front = Vec::new();
     for (n, im) in raw.images.into_iter().enumerate() {
         let at = format!("{source}: images[{n}]");
@@ -259,6 +322,12 @@ fn load(text: &str, source: &str, dir: Option<&Path>, depth: usize) -> Result<Co
     front.append(&mut base.images);
     base.images = front;
     Ok(base)
+}
+
+/// A host name (letters, digits, `-`, `.`), possibly `*.` in front.
+fn valid_host_pattern(h: &str) -> bool {
+    let h = h.strip_prefix("*.").unwrap_or(h);
+    !h.is_empty() && h.contains('.') && h.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.') && !h.starts_with('.') && !h.contains("..")
 }
 
 fn mapping(im: RawImage, at: &str) -> Result<ImageMapping, String> {
@@ -322,6 +391,36 @@ mod tests {
         let e = load("[java]\nruntime = \"graal\"\n", "t", None, 0).unwrap_err();
         assert!(e.contains("[java] runtime is one of jre, jlink"), "{e}");
         assert!(load("[go]\nimage = \"x\"\n", "t", None, 0).is_err());
+    }
+
+    #[test]
+    fn downloads_extend_the_inherited_lists() {
+        let d = Config::preset("default").unwrap().downloads;
+        assert!(d.serves_https("nodejs.org"));
+        assert!(d.serves_https("NodeJS.org."));
+        assert!(!d.serves_https("example.org"));
+        assert!(d.dead_keyserver("ha.pool.sks-keyservers.net"));
+        assert_eq!(d.keyserver.as_deref(), Some("keyserver.ubuntu.com"));
+        let c = load("extends = \"glibc\"\n[downloads]\nhttps_hosts = [\"example.org\", \"*.cdn.example.net\"]\nkeyserver = \"keys.openpgp.org\"\n", "t", None, 0).unwrap();
+        assert!(c.downloads.serves_https("nodejs.org"));
+        assert!(c.downloads.serves_https("example.org"));
+        assert!(c.downloads.serves_https("eu.cdn.example.net"));
+        assert!(!c.downloads.serves_https("a.eu.cdn.example.net"));
+        assert!(!c.downloads.serves_https("cdn.example.net"));
+        assert_eq!(c.downloads.keyserver.as_deref(), Some("keys.openpgp.org"));
+        let e = load("[downloads]\nhttps_hosts = [\"http://x.org\"]\n", "f", None, 0).unwrap_err();
+        assert!(e.contains("downloads.https_hosts"), "{e}");
+        let e = load("[downloads]\nmirrors = []\n", "f", None, 0).unwrap_err();
+        assert!(e.contains("mirrors"), "{e}");
+    }
+
+    #[test]
+    fn host_patterns() {
+        assert!(host_matches("*.s3.amazonaws.com", "bucket.s3.amazonaws.com"));
+        assert!(!host_matches("*.s3.amazonaws.com", "my.bucket.s3.amazonaws.com"));
+        assert!(!host_matches("*.s3.amazonaws.com", "s3.amazonaws.com"));
+        assert!(host_matches("github.com", "GitHub.com"));
+        assert!(!host_matches("github.com", "api.github.com"));
     }
 
     #[test]

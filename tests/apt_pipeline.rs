@@ -114,3 +114,27 @@ fn left_alone() {
         "FROM debian:12\nRUN if [ -n \"$X\" ]; then apt-get update && apt-get install -y --no-install-recommends vim && rm -rf /var/lib/apt/lists/*; fi\n"
     );
 }
+
+/// The package-manager rules see through `sudo` and its options (`-E`, `-u root`, `-H`,
+/// `NAME=value`): flags land after the program, and the cleanups they add run under the same
+/// `sudo` words.
+#[test]
+fn package_managers_under_sudo_and_its_options() {
+    let text = "FROM debian:12\n\
+        RUN sudo -u root apt-get update && sudo -u root DEBIAN_FRONTEND=noninteractive apt-get install curl\n\
+        RUN sudo -E pip install flask && sudo --user=root -H pip3 install gunicorn\n\
+        RUN sudo -E npm install -g pm2\n\
+        RUN sudo -E gem install rake\n";
+    assert_eq!(
+        safe(text),
+        "FROM debian:12\n\
+        RUN sudo -u root apt-get update && sudo -u root DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends curl ca-certificates && sudo -u root rm -rf /var/lib/apt/lists/*\n\
+        RUN sudo -E pip install --no-cache-dir flask && sudo --user=root -H pip3 install --no-cache-dir gunicorn\n\
+        RUN sudo -E npm install -g pm2 && sudo -E npm cache clean --force\n\
+        RUN sudo -E gem install --no-document rake\n"
+    );
+    let text = "FROM alpine:3.19\nRUN sudo -u root apk add curl\n";
+    assert_eq!(safe(text), "FROM alpine:3.19\nRUN sudo -u root apk add --no-cache curl\n");
+    let text = "FROM centos:7\nRUN sudo -E yum install httpd\n";
+    assert_eq!(safe(text), "FROM centos:7\nRUN sudo -E yum install -y httpd && sudo -E yum clean all && sudo -E rm -rf /var/cache/yum\n");
+}

@@ -287,6 +287,30 @@ fn presets_config_files_and_their_errors() {
 }
 
 #[test]
+fn a_dopt_toml_extends_the_known_https_hosts_and_names_the_key_server() {
+    let d = tempdir("downloads");
+    let df = "FROM alpine:3.19\nRUN wget http://downloads.example.org/t.tgz http://mirror.example.net/t.tgz\nRUN gpg --batch --keyserver ha.pool.sks-keyservers.net --recv-keys A\n";
+    std::fs::write(d.join("Dockerfile"), df).unwrap();
+    // the default preset knows neither host: both switches are unsafe
+    let o = run_in(&d, &["--diff", "--select", "DP511,DP513", "Dockerfile"]);
+    let out = s(&o.stdout);
+    assert!(!out.contains("https://downloads.example.org"), "{out}");
+    assert!(out.contains("--keyserver keyserver.ubuntu.com"), "{out}");
+    // a dopt.toml adds one host, keeps the preset's, and picks another key server
+    std::fs::write(d.join("dopt.toml"), "extends = \"default\"\n[downloads]\nhttps_hosts = [\"downloads.example.org\"]\nkeyserver = \"keys.openpgp.org\"\n").unwrap();
+    let o = run_in(&d, &["--diff", "--select", "DP511,DP513", "Dockerfile"]);
+    let out = s(&o.stdout);
+    assert!(out.contains("+RUN wget https://downloads.example.org/t.tgz http://mirror.example.net/t.tgz"), "{out}");
+    assert!(out.contains("--keyserver keys.openpgp.org"), "{out}");
+    // a host that is not a host name: exit 2, naming the key
+    std::fs::write(d.join("dopt.toml"), "[downloads]\nhttps_hosts = [\"https://x.org\"]\n").unwrap();
+    let o = run_in(&d, &["Dockerfile"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(s(&o.stderr).contains("downloads.https_hosts"), "{}", s(&o.stderr));
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
 fn a_diff_of_several_files_without_final_newlines_applies() {
     let d = tempdir("multi");
     std::fs::write(d.join("a.Dockerfile"), "FROM python:3.11-slim\nRUN pip install x").unwrap();

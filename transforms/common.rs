@@ -91,6 +91,37 @@ pub fn run_commands_incl<'a>(cx: &'a Context, inner: &'a InnerScripts) -> Vec<Ru
     out
 }
 
+/// Every shell command of every RUN as [`run_commands_incl`] gives them, and the commands of
+/// the command substitutions in their words (`V=$(curl -s URL)`, nested ones too), in file
+/// order. For rules that edit a command's own words (a flag, a URL); rules that add commands
+/// after one must not use it, since what runs inside `$(...)` is its output.
+pub fn run_commands_deep<'a>(cx: &'a Context, inner: &'a InnerScripts) -> Vec<RunCommand<'a>> {
+    let mut out = run_commands_incl(cx, inner);
+    let mut scripts: Vec<(usize, &Script)> = Vec::new();
+    for rc in &out {
+        if !scripts.iter().any(|(_, s)| std::ptr::eq(*s, rc.script)) {
+            scripts.push((rc.ins, rc.script));
+        }
+    }
+    let mut extra = Vec::new();
+    while let Some((i, s)) = scripts.pop() {
+        // the substitutions of a script dopt does not fully understand may not be where they
+        // seem (a line continuation joining words, a function body)
+        if s.opaque.is_some() {
+            continue;
+        }
+        for sub in &s.substitutions {
+            for c in &sub.commands {
+                extra.push(RunCommand { ins: i, script: sub, cmd: c });
+            }
+            scripts.push((i, sub));
+        }
+    }
+    out.extend(extra);
+    out.sort_by_key(|rc| (rc.ins, rc.cmd.range.start));
+    out
+}
+
 /// Shells whose `-c` string is read as a script.
 const SHELLS: &[&str] = &["sh", "bash", "ash", "dash", "zsh", "ksh", "mksh"];
 
@@ -148,6 +179,8 @@ pub fn shell_c_script(text: &str, outer: &Script, cmd: &Command) -> Option<Scrip
     } else {
         let mut s = shell::parse_script(&w.text, w.range.start);
         s.opaque = Some("the `sh -c` string has quotes, escapes or expansions");
+        // their ranges would not point at the file
+        s.substitutions.clear();
         for c in &mut s.commands {
             c.range = w.range.clone();
             for x in c.words.iter_mut().chain(c.assignments.iter_mut()) {
@@ -208,13 +241,150 @@ pub fn append_blocker(rc: &RunCommand) -> Option<&'static str> {
     })
 }
 
-/// `sudo ` when the command runs under sudo, so that a command added after it runs alike.
-pub fn sudo_prefix(cmd: &Command) -> &'static str {
-    if cmd.words.first().is_some_and(|w| shell::base(&w.text) == "sudo") {
-        "sudo "
-    } else {
-        ""
+/// Why an edit inside the command's own words (a flag added after the program, a character
+/// changed in an argument) cannot be made, if it cannot: the script is not understood, or its
+/// byte ranges are not what the shell reads (a `sh -c "..."` string with escapes). Unlike
+/// [`RunCommand::opaque`], a command substitution in one of the command's words or a `for`
+/// loop around it does not stop such an edit: the words dopt edits are where the model says.
+pub fn word_edit_blocker(rc: &RunCommand) -> Option<&'static str> {
+    if let Some(r) = rc.script.opaque {
+        return Some(r);
     }
+    match rc.cmd.opaque {
+        None | Some("command substitution") | Some("inside a for loop") => None,
+        Some(r) => Some(r),
+    }
+}
+
+/// Block `b` of `script` (`if ... fi`, a loop, `( )`, `{ }`) as a command that other commands
+/// can be appended after (see [`append_command`]): its range, and the separator that follows
+/// its closing word. None when the block is not closed.
+pub fn block_command(cx: &Context, script: &Script, b: usize) -> Option<Command> {
+    let blk = script.blocks.get(b)?;
+    if !blk.closed {
+        return None;
+    }
+    let text = &cx.file.text;
+    let mut at = blk.range.end;
+    let end = script.range.end.min(text.len());
+    let bytes = text.as_bytes();
+    while at < end {
+        let c = bytes[at] as char;
+        if c == ' ' || c == '\t' || c == '\r' {
+            at += 1;
+        } else if c == cx.file.escape && text[at + c.len_utf8()..].trim_start_matches([' ', '\t', '\r']).starts_with('\n') {
+            at += c.len_utf8();
+            at += text[at..].len() - text[at..].trim_start_matches([' ', '\t', '\r']).len() + 1;
+        } else {
+            break;
+        }
+    }
+    let rest = &text[at..end];
+    let op = |s: Sep, n: usize| Some((s, at..at + n));
+    let sep_after = if rest.starts_with("&&") {
+        op(Sep::And, 2)
+    } else if rest.starts_with("||") {
+        op(Sep::Or, 2)
+    } else if rest.starts_with('|') {
+        op(Sep::Pipe, 1)
+    } else if rest.starts_with('&') {
+        op(Sep::Background, 1)
+    } else if rest.starts_with(';') {
+        op(Sep::Semi, 1)
+    } else if rest.starts_with('\n') {
+        op(Sep::Newline, 1)
+    } else if rest.is_empty() || rest.starts_with('#') {
+        None
+    } else {
+        // a redirection of the whole block, or text dopt does not read
+        return None;
+    };
+    let outer = blk.parent.map(|p| script.blocks[p].range.clone());
+    Some(Command {
+        assignments: Vec::new(),
+        words: Vec::new(),
+        range: blk.range.clone(),
+        sep_after,
+        sep_before: None,
+        in_compound: outer.is_some(),
+        scope: Vec::new(),
+        opaque: None,
+        unwrapped: (0, None),
+    })
+}
+
+/// The index of `rc.cmd` in its script.
+pub fn index_in_script(rc: &RunCommand) -> usize {
+    rc.script.commands.iter().position(|c| std::ptr::eq(c, rc.cmd)).unwrap_or(0)
+}
+
+/// Whether the exit status of command `rc` is tested rather than left to end the RUN: the
+/// command is in the condition of `if`, `elif`, `while` or `until`, negated with `!`, or
+/// followed (through `&&`) by `||`, also after the end of a `( )` or `{ }` group around it.
+pub fn status_tested(cx: &Context, rc: &RunCommand) -> bool {
+    let cmds = &rc.script.commands;
+    let k = index_in_script(rc);
+    // followed by `||` in its and-or list
+    let mut j = k;
+    loop {
+        match cmds[j].sep_after {
+            Some((Sep::Or, _)) => return true,
+            Some((Sep::And, _)) if j + 1 < cmds.len() => j += 1,
+            None if cmds[j].in_compound => {
+                // `( a ) || b`, `{ a; } || b`
+                let mut rest = cx.file.text[cmds[j].range.end..rc.script.range.end].trim_start();
+                loop {
+                    let r = rest.trim_start_matches(|c: char| c.is_whitespace() || c == cx.file.escape);
+                    if let Some(x) = r.strip_prefix(')').or_else(|| r.strip_prefix('}')).or_else(|| r.strip_prefix(';')) {
+                        rest = x;
+                        continue;
+                    }
+                    rest = r;
+                    break;
+                }
+                if rest.starts_with("||") {
+                    return true;
+                }
+                break;
+            }
+            _ => break,
+        }
+    }
+    // the start of its and-or list, then the word in front of it
+    let mut j = k;
+    while j > 0 && matches!(cmds[j].sep_before, Some(Sep::And | Sep::Or)) {
+        j -= 1;
+    }
+    let before = cx.file.text[rc.script.range.start..cmds[j].range.start].trim_end_matches(|c: char| c.is_whitespace() || c == cx.file.escape);
+    let last = before.rsplit(|c: char| c.is_whitespace() || c == ';' || c == '(' || c == '{').next().unwrap_or("");
+    matches!(last, "if" | "elif" | "while" | "until" | "!")
+}
+
+/// Whether `set -o pipefail` is in force at command `rc`: the stage's SHELL sets it, or a
+/// `set` command before it in its script does.
+pub fn pipefail_at(cx: &Context, rc: &RunCommand) -> bool {
+    if let StageShell::Posix(words) = stage_shell(cx, rc.ins) {
+        if words.windows(2).any(|w| w[1] == "pipefail" && w[0].starts_with('-') && w[0].ends_with('o')) {
+            return true;
+        }
+    }
+    let k = index_in_script(rc);
+    rc.script.commands[..k].iter().any(|c| {
+        c.program() == Some("set") && c.argv().windows(2).any(|w| w[1].text == "pipefail" && w[0].text.starts_with('-') && w[0].text.ends_with('o'))
+    })
+}
+
+/// The wrapper that makes the command run as another user, as written, with a space after it
+/// (`sudo `, `sudo -u app -H `, `gosu app `; see [`Command::user_wrapper`]), so that a command
+/// added next to it runs alike; empty when there is none.
+pub fn sudo_prefix(cx: &Context, cmd: &Command) -> String {
+    let w = cmd.user_wrapper();
+    if w.is_empty() {
+        return String::new();
+    }
+    let mut s = w.iter().map(|x| &cx.file.text[x.range.clone()]).collect::<Vec<_>>().join(" ");
+    s.push(' ');
+    s
 }
 
 /// The arguments after the program that are not flags, leaving out the values of the flags in
@@ -345,6 +515,43 @@ pub fn base_image(cx: &Context, i: usize) -> Option<String> {
     }
     let r = st.image()?;
     Some(format!("{}{}", r.short_name(), r.tag.as_ref().map(|t| format!(":{t}")).unwrap_or_default()).to_ascii_lowercase())
+}
+
+/// Whether the stage of instruction `i` is Debian-based (Debian or Ubuntu): it uses apt or
+/// dpkg, or its base image says so. None when nothing tells.
+pub fn debian_based(cx: &Context, i: usize) -> Option<bool> {
+    let mut chain = stage_chain_before(cx, i);
+    chain.push(i);
+    let mut apt = false;
+    let mut other = false;
+    for j in chain {
+        if cx.file.instructions[j].effective().kind != Kind::Run {
+            continue;
+        }
+        for (_, c) in crate::transforms::packages::apt::commands_of(cx, j) {
+            if crate::transforms::packages::apt::Apt::of(c).is_some() || matches!(c.program(), Some("dpkg" | "apt-cache" | "dpkg-reconfigure")) {
+                apt = true;
+            }
+            if matches!(c.program(), Some("apk" | "yum" | "dnf" | "microdnf" | "zypper" | "pacman")) {
+                other = true;
+            }
+        }
+    }
+    if apt != other {
+        return Some(apt);
+    }
+    let b = base_image(cx, i)?;
+    let (name, tag) = b.split_once(':').unwrap_or((&b, ""));
+    let non_debian = ["alpine", "centos", "fedora", "rocky", "alma", "amazonlinux", "amazoncorretto", "oracle", "ubi", "opensuse", "suse", "arch", "busybox", "clearlinux", "photon", "windows", "nanoserver", "servercore", "wolfi", "chainguard", "distroless", "scratch"];
+    if non_debian.iter().any(|n| name.contains(n) || tag.contains(n)) {
+        return Some(false);
+    }
+    let debian_words = ["debian", "ubuntu", "jessie", "stretch", "buster", "bullseye", "bookworm", "trixie", "trusty", "xenial", "bionic", "focal", "jammy", "noble"];
+    if debian_words.iter().any(|n| name.contains(n) || tag.contains(n)) {
+        return Some(true);
+    }
+    let official = ["buildpack-deps", "python", "node", "ruby", "golang", "php", "perl", "rust", "gcc", "openjdk", "eclipse-temurin", "httpd", "nginx", "postgres", "redis", "mariadb", "elixir", "erlang", "haskell", "julia", "r-base", "swift", "ros", "jenkins/jenkins"];
+    official.contains(&name).then_some(true)
 }
 
 /// `a/b` for two relative paths, either of which may be empty (`""` is the directory itself).
@@ -478,6 +685,91 @@ pub fn cd_subdir(rc: &RunCommand) -> Option<String> {
         }
     }
     Some(parts.join("/"))
+}
+
+/// The directory command `rc` runs in after the `cd`s before it in its script: an absolute
+/// path (`/opt`), or a path relative to the RUN's working directory (`""`, `src/app`); a `cd`
+/// to a variable counts as a directory of its own name (`$SRC`), so that two commands after
+/// the same `cd $SRC` compare equal. A `cd` inside a `( )` subshell that does not hold the
+/// command does not count. None when a `cd` before it may or may not have run (in an arm of
+/// an `if` or a loop that does not hold the command), or goes where dopt cannot follow (`cd`
+/// alone, `cd -`, `~`, above the RUN's directory, `pushd`).
+pub fn cwd_of(rc: &RunCommand) -> Option<String> {
+    let script = rc.script;
+    let mut dir: Vec<String> = Vec::new();
+    let mut absolute = false;
+    for c in &script.commands {
+        if std::ptr::eq(c, rc.cmd) {
+            break;
+        }
+        let prog = c.program();
+        if matches!(prog, Some("pushd" | "popd")) {
+            return None;
+        }
+        if prog != Some("cd") {
+            continue;
+        }
+        // a cd in a subshell the command is not in has no effect on it
+        let ended = c.scope.iter().any(|&(b, _)| script.blocks[b].kind == shell::BlockKind::Subshell && !rc.cmd.scope.iter().any(|&(x, _)| x == b));
+        if ended {
+            continue;
+        }
+        // `{ }` groups run in the same shell, whenever the text around them runs
+        let conditional = |x: &shell::Command| x.scope.iter().filter(|&&(b, _)| script.blocks[b].kind != shell::BlockKind::Brace).copied().collect::<Vec<_>>();
+        if !conditional(rc.cmd).starts_with(&conditional(c)) {
+            return None;
+        }
+        let arg = c.argv().iter().skip(1).find(|w| w.text != "--" && !(w.text.starts_with('-') && w.text.len() > 1))?;
+        let t = arg.text.as_str();
+        if t == "-" || t.starts_with('~') {
+            return None;
+        }
+        if arg.dynamic {
+            dir = vec![t.to_string()];
+            absolute = true;
+            continue;
+        }
+        if t.starts_with('/') {
+            dir.clear();
+            absolute = true;
+        }
+        for p in t.split('/') {
+            match p {
+                "" | "." => {}
+                ".." => {
+                    if dir.pop().is_none() && !absolute {
+                        return None;
+                    }
+                }
+                x => dir.push(x.to_string()),
+            }
+        }
+    }
+    let joined = dir.join("/");
+    Some(if absolute && !joined.starts_with('$') { format!("/{joined}") } else { joined })
+}
+
+/// `path` as seen from directory `cwd` (see [`cwd_of`]), with `.` and `..` resolved where
+/// they can be; an absolute path stays as it is.
+pub fn resolve_path(cwd: &str, path: &str) -> String {
+    let full = if path.starts_with('/') || path.starts_with('$') || cwd.is_empty() { path.to_string() } else { format!("{cwd}/{path}") };
+    let absolute = full.starts_with('/');
+    let mut out: Vec<&str> = Vec::new();
+    for p in full.split('/') {
+        match p {
+            "" | "." => {}
+            ".." if out.last().is_some_and(|l| *l != "..") => {
+                out.pop();
+            }
+            x => out.push(x),
+        }
+    }
+    let j = out.join("/");
+    if absolute {
+        format!("/{j}")
+    } else {
+        j
+    }
 }
 
 /// The relative directory a command is told to work in by a flag: `flag dir` for a flag in
@@ -913,6 +1205,19 @@ mod tests {
     }
 
     #[test]
+    fn reads_substitutions_of_understood_scripts_only() {
+        let progs = |t: &str| {
+            with_cx(t, |cx| {
+                let inner = InnerScripts::of(cx);
+                run_commands_deep(cx, &inner).iter().filter_map(|rc| rc.cmd.program().map(str::to_string)).collect::<Vec<_>>()
+            })
+        };
+        assert_eq!(progs("RUN V=$(curl -s u | tr -d x) && sh -c 'echo $(date)'\n"), ["curl", "tr", "sh", "echo", "date"]);
+        // a script with a function is not understood: its substitutions are left out
+        assert_eq!(progs("RUN f() { x; }; V=$(curl -s u)\n"), ["f", "x"]);
+    }
+
+    #[test]
     fn reads_sh_c_strings() {
         let w = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
         assert_eq!(inner("RUN sh -c 'a x && b'\n"), vec![(w(&["a", "x"]), false), (w(&["b"]), false)]);
@@ -1014,6 +1319,31 @@ mod tests {
         assert_eq!(sub("RUN cd web && cd ./app/.. && npm ci\n").as_deref(), Some("web"));
         assert_eq!(sub("RUN cd /app && npm ci\n"), None);
         assert_eq!(sub("RUN cd $D && npm ci\n"), None);
+    }
+
+    #[test]
+    fn follows_cd_into_subshells_and_branches() {
+        let cwd = |text: &str, program: &str| {
+            with_cx(text, |cx| {
+                let rc = run_commands(cx).into_iter().find(|rc| rc.cmd.program() == Some(program)).unwrap();
+                cwd_of(&rc)
+            })
+        };
+        assert_eq!(cwd("RUN x\n", "x").as_deref(), Some(""));
+        assert_eq!(cwd("RUN cd /opt && x\n", "x").as_deref(), Some("/opt"));
+        assert_eq!(cwd("RUN cd /opt && cd ../srv/a && x\n", "x").as_deref(), Some("/srv/a"));
+        assert_eq!(cwd("RUN cd src && x\n", "x").as_deref(), Some("src"));
+        assert_eq!(cwd("RUN (cd /opt && y) && x\n", "x").as_deref(), Some(""));
+        assert_eq!(cwd("RUN (cd /opt && x)\n", "x").as_deref(), Some("/opt"));
+        assert_eq!(cwd("RUN cd \"$SRC\" && x\n", "x").as_deref(), Some("$SRC"));
+        assert_eq!(cwd("RUN if a; then cd /opt; fi && x\n", "x"), None);
+        assert_eq!(cwd("RUN { cd /opt; } && x\n", "x").as_deref(), Some("/opt"));
+        assert_eq!(cwd("RUN cd .. && x\n", "x"), None);
+        assert_eq!(cwd("RUN cd && x\n", "x"), None);
+        assert_eq!(resolve_path("/opt", "a.tgz"), "/opt/a.tgz");
+        assert_eq!(resolve_path("/opt", "/tmp/../srv/a.tgz"), "/srv/a.tgz");
+        assert_eq!(resolve_path("", "./a.tgz"), "a.tgz");
+        assert_eq!(resolve_path("$SRC", "a.tgz"), "$SRC/a.tgz");
     }
 
     #[test]

@@ -33,10 +33,14 @@ pub fn all() -> Vec<&'static dyn Rule> {
         &packages::package_cache_clean::PackageCacheClean,
         &packages::rpm_assume_yes::RpmAssumeYes,
         &packages::rpm_clean::RpmClean,
+        &packages::rpm_cache_dir::RpmCacheDir,
         &packages::rpm_weak_deps::RpmWeakDeps,
         &packages::gem_no_document::GemNoDocument,
+        &packages::gem_spec_cache::GemSpecCache,
+        &packages::configure_build::ConfigureBuild,
         &packages::apt_get_update_merge::AptGetUpdateMerge,
         &layers::merge_consecutive_runs::MergeConsecutiveRuns,
+        &layers::archive_cleanup::ArchiveCleanup,
         &layers::add_to_copy::AddToCopy,
         &layers::exec_form_cmd::ExecFormCmd,
         &stages::go_runtime::GoScratchRuntime,
@@ -48,6 +52,11 @@ pub fn all() -> Vec<&'static dyn Rule> {
         &security::non_root_user::NonRootUser,
         &security::build_secrets::BuildSecrets,
         &security::missing_healthcheck::MissingHealthcheck,
+        &security::curl_fail::CurlFail,
+        &security::download_https::DownloadHttps,
+        &security::gpg_batch::GpgBatch,
+        &security::gpg_keyserver::GpgKeyserver,
+        &security::checksum_format::ChecksumFormat,
     ]
 }
 

@@ -48,39 +48,124 @@ pub struct Command {
     pub sep_before: Option<Sep>,
     /// Inside `if`/`while`/`{ }`/`( )`: it may not run, or run more than once.
     pub in_compound: bool,
+    /// The blocks around the command, outermost first, each with the arm of it the command is
+    /// in (an index into [`Script::blocks`], and a number that a `then`, `elif`, `else` or `do`
+    /// of that block changes). A command whose scope starts with another's scope runs after
+    /// it, if it comes later: the other is not in an arm of an `if` that this one is not in.
+    pub scope: Vec<(usize, usize)>,
     /// Why rules must not edit this command, if they must not.
     pub opaque: Option<&'static str>,
+    /// Where the program is in `words` after wrappers, and the user wrapper's words (see
+    /// [`Command::argv`], [`Command::user_wrapper`]); set when the command is complete.
+    pub(crate) unwrapped: (usize, Option<Range<usize>>),
 }
 
 impl Command {
     /// The command name without its directory: `pip` for `/usr/bin/pip`.
     pub fn name(&self) -> Option<&str> {
-        self.words.first().map(|w| w.text.rsplit('/').next().unwrap_or(&w.text))
+        self.words.first().map(|w| base(&w.text))
     }
 
-    /// The words after the name, skipping wrappers such as `sudo`, `env`, `nice`, `time`,
-    /// `command`, `exec`: the program that really runs comes first.
+    /// The words from the program that really runs on, skipping wrappers and their options:
+    /// `sudo` (`-E`, `-u user`, `--user=user`, `-Eu user`, `--`, and the `NAME=value` words
+    /// it passes on), `gosu user`, `su-exec user`, `env` (`-i`, `-u NAME`, `NAME=value`),
+    /// `nice` (`-n 10`), `nohup`, `time` (`-f fmt`), `timeout` (`-s SIG 30`), `stdbuf`
+    /// (`-oL`), `exec` and `command`. `command -v`/`-V` only looks the program up, so it is
+    /// not unwrapped.
     pub fn argv(&self) -> &[Word] {
-        let mut i = 0;
-        while i < self.words.len() {
-            let n = base(&self.words[i].text);
-            match n {
-                "sudo" | "nice" | "nohup" | "time" | "command" | "exec" | "stdbuf" => {
-                    i += 1;
-                    while i < self.words.len() && self.words[i].text.starts_with('-') {
-                        i += 1;
-                    }
-                }
-                "env" => {
-                    i += 1;
-                    while i < self.words.len() && (self.words[i].text.starts_with('-') || self.words[i].text.contains('=')) {
-                        i += 1;
-                    }
-                }
-                _ => break,
-            }
+        &self.words[self.program_index()..]
+    }
+}
+
+/// Where the program is in a command's words after wrappers, and the words of the last wrapper
+/// that changes the user (see [`Command::argv`]).
+pub(crate) fn unwrap_words(w: &[Word]) -> (usize, Option<Range<usize>>) {
+    let mut i = 0;
+    let mut user = None;
+    while i < w.len() {
+        let name = base(&w[i].text);
+        if w[i].quoted || w[i].dynamic {
+            break;
         }
-        &self.words[i.min(self.words.len())..]
+        let start = i;
+        let (short_values, long_values): (&[u8], &[&str]) = match name {
+            "sudo" => (b"ugCDprtTUR", &["--user", "--group", "--close-from", "--chdir", "--prompt", "--role", "--type", "--command-timeout", "--other-user", "--host", "--chroot"]),
+            "env" => (b"uCS", &["--unset", "--chdir", "--split-string"]),
+            "nice" => (b"n", &["--adjustment"]),
+            "time" => (b"fo", &["--format", "--output"]),
+            "timeout" => (b"sk", &["--signal", "--kill-after"]),
+            "stdbuf" => (b"ioe", &["--input", "--output", "--error"]),
+            "exec" => (b"a", &[]),
+            "nohup" => (b"", &[]),
+            "command" => {
+                if w.get(i + 1).is_some_and(|x| x.text.starts_with('-') && (x.text.contains('v') || x.text.contains('V'))) {
+                    break;
+                }
+                (b"", &[])
+            }
+            "gosu" | "su-exec" => {
+                // `gosu user cmd...`
+                i = (i + 2).min(w.len());
+                user = Some(start..i);
+                continue;
+            }
+            _ => break,
+        };
+        i += 1;
+        // options, and the values of those that take one
+        while i < w.len() {
+            let t = w[i].text.as_str();
+            if t == "--" {
+                i += 1;
+                break;
+            }
+            if t.starts_with("--") {
+                i += if long_values.contains(&t) { 2 } else { 1 };
+                continue;
+            }
+            if t.len() > 1 && t.starts_with('-') {
+                // a cluster of short options: a value option takes the rest of the word,
+                // or the next word when it ends the cluster
+                let b = &t.as_bytes()[1..];
+                let takes_next = b.iter().position(|c| short_values.contains(c)).is_some_and(|k| k == b.len() - 1);
+                i += if takes_next { 2 } else { 1 };
+                continue;
+            }
+            break;
+        }
+        i = i.min(w.len());
+        if name == "sudo" {
+            user = Some(start..i);
+        }
+        match name {
+            // `timeout 30 cmd`: the duration
+            "timeout" if i < w.len() => i += 1,
+            // `sudo NAME=value cmd`, `env NAME=value cmd`
+            "sudo" | "env" => {
+                while i < w.len() && is_assignment(&w[i].text) {
+                    i += 1;
+                }
+            }
+            _ => {}
+        }
+    }
+    (i.min(w.len()), user)
+}
+
+impl Command {
+    fn program_index(&self) -> usize {
+        self.unwrapped.0.min(self.words.len())
+    }
+
+    /// The words of the wrapper in front of the program that makes it run as another user:
+    /// `sudo` with its options and their values (not the `NAME=value` words it passes on),
+    /// `gosu user`, `su-exec user`. Empty when the program runs as the RUN's user. A command
+    /// added next to this one runs alike when it is given these words.
+    pub fn user_wrapper(&self) -> &[Word] {
+        match &self.unwrapped.1 {
+            Some(r) => &self.words[r.clone()],
+            None => &[],
+        }
     }
 
     /// The program's basename after wrappers.
@@ -117,7 +202,10 @@ impl Command {
 }
 
 pub fn base(s: &str) -> &str {
-    s.rsplit('/').next().unwrap_or(s)
+    match s.as_bytes().iter().rposition(|&b| b == b'/') {
+        Some(k) => &s[k + 1..],
+        None => s,
+    }
 }
 
 /// Whether argument `arg` is one of `flags`.
@@ -159,6 +247,50 @@ pub struct Script {
     pub comments: Vec<usize>,
     /// Some command runs in the background (`cmd &`).
     pub background: bool,
+    /// The compound commands of the script (`if ... fi`, loops, `{ }`, `( )`), outer ones first.
+    pub blocks: Vec<Block>,
+    /// The scripts of the command substitutions in its words (`$(...)`, and backticks with no
+    /// backslash inside), each read at its own offsets; their own substitutions are inside them.
+    pub substitutions: Vec<Script>,
+}
+
+/// What kind of compound command a block is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BlockKind {
+    If,
+    /// `while` or `until`.
+    Loop,
+    /// `for` or `select`.
+    For,
+    /// `{ ...; }`: runs in the same shell.
+    Brace,
+    /// `( ... )`: runs in a subshell, so a `cd` inside does not outlive it.
+    Subshell,
+}
+
+/// A compound command: where it is, from its opening word to its closing one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Block {
+    pub kind: BlockKind,
+    /// From the first byte of `if`/`while`/`for`/`{`/`(` to the last of `fi`/`done`/`}`/`)`
+    /// (to the end of the text when it is not closed).
+    pub range: Range<usize>,
+    pub parent: Option<usize>,
+    /// Its closing word or parenthesis was seen.
+    pub closed: bool,
+}
+
+impl Command {
+    /// The innermost block around the command.
+    pub fn block(&self) -> Option<usize> {
+        self.scope.last().map(|&(b, _)| b)
+    }
+
+    /// Whether this command runs whenever `earlier` (a command before it in the same script)
+    /// ran, and in the same shell: `earlier` is not inside a block or arm this one is not in.
+    pub fn follows(&self, earlier: &Command) -> bool {
+        self.scope.starts_with(&earlier.scope)
+    }
 }
 
 /// The shell scripts a RUN (or ONBUILD RUN) runs: its command line in shell form and the heredoc
@@ -240,20 +372,13 @@ enum Tok {
     Redir,
     /// A redirection complete in itself (`2>&1`, `>&-`): where it ends.
     RedirDone(usize),
-    Open(u8),
-    Close(u8),
+    Open(u8, usize),
+    Close(u8, usize),
 }
 
 /// Parses shell text whose first byte is at file offset `base`.
 pub fn parse_script(text: &str, base: usize) -> Script {
-    #[derive(PartialEq)]
-    enum Block {
-        If,
-        Loop,
-        For,
-        Group,
-    }
-    let mut lx = Lexer { b: text.as_bytes(), i: 0, base, opaque: None, comments: Vec::new() };
+    let mut lx = Lexer { b: text.as_bytes(), i: 0, base, opaque: None, comments: Vec::new(), subs: Vec::new() };
     let toks = lx.tokens();
     let mut script = Script {
         commands: Vec::new(),
@@ -262,15 +387,37 @@ pub fn parse_script(text: &str, base: usize) -> Script {
         heredoc: false,
         comments: std::mem::take(&mut lx.comments),
         background: toks.iter().any(|t| matches!(t, Tok::Op(Sep::Background, _))),
+        blocks: Vec::new(),
+        substitutions: Vec::new(),
     };
+    for r in std::mem::take(&mut lx.subs) {
+        let mut sub = parse_script(&text[r.clone()], base + r.start);
+        sub.opaque = sub.opaque.or(script.opaque);
+        script.substitutions.push(sub);
+    }
+    let end = base + text.len();
     let mut cur: Option<Command> = None;
-    let mut blocks: Vec<Block> = Vec::new();
+    // the open blocks, innermost last: (index into script.blocks, current arm)
+    let mut open: Vec<(usize, usize)> = Vec::new();
+    let mut arms = 0usize;
     let mut last_sep: Option<Sep> = None;
     let mut expect_redir_target = false;
     let finish = |cur: &mut Option<Command>, cmds: &mut Vec<Command>, sep: Option<(Sep, Range<usize>)>| {
         if let Some(mut c) = cur.take() {
             c.sep_after = sep;
+            c.unwrapped = unwrap_words(&c.words);
             cmds.push(c);
+        }
+    };
+    let push_block = |script: &mut Script, open: &mut Vec<(usize, usize)>, arms: &mut usize, kind: BlockKind, start: usize| {
+        script.blocks.push(Block { kind, range: start..end, parent: open.last().map(|&(b, _)| b), closed: false });
+        *arms += 1;
+        open.push((script.blocks.len() - 1, *arms));
+    };
+    let pop_block = |script: &mut Script, open: &mut Vec<(usize, usize)>, at: usize| {
+        if let Some((k, _)) = open.pop() {
+            script.blocks[k].range.end = at;
+            script.blocks[k].closed = true;
         }
     };
     let mut i = 0;
@@ -290,25 +437,32 @@ pub fn parse_script(text: &str, base: usize) -> Script {
                     let kw = w.text.as_str();
                     let handled = match kw {
                         "if" => {
-                            blocks.push(Block::If);
+                            push_block(&mut script, &mut open, &mut arms, BlockKind::If, w.range.start);
                             true
                         }
                         "while" | "until" => {
-                            blocks.push(Block::Loop);
+                            push_block(&mut script, &mut open, &mut arms, BlockKind::Loop, w.range.start);
                             true
                         }
                         "{" => {
-                            blocks.push(Block::Group);
+                            push_block(&mut script, &mut open, &mut arms, BlockKind::Brace, w.range.start);
                             true
                         }
                         "fi" | "done" | "}" => {
-                            blocks.pop();
+                            pop_block(&mut script, &mut open, w.range.end);
                             true
                         }
-                        "then" | "else" | "elif" | "do" | "!" => true,
+                        "then" | "else" | "elif" | "do" => {
+                            if let Some(top) = open.last_mut() {
+                                arms += 1;
+                                top.1 = arms;
+                            }
+                            true
+                        }
+                        "!" => true,
                         "for" | "select" => {
                             // skip the header up to and including `do`
-                            blocks.push(Block::For);
+                            push_block(&mut script, &mut open, &mut arms, BlockKind::For, w.range.start);
                             while i + 1 < toks.len() && !matches!(&toks[i + 1], Tok::Word(x) if x.text == "do") {
                                 i += 1;
                             }
@@ -334,14 +488,17 @@ pub fn parse_script(text: &str, base: usize) -> Script {
                         continue;
                     }
                 }
+                let in_for = open.iter().any(|&(k, _)| script.blocks[k].kind == BlockKind::For);
                 let c = cur.get_or_insert_with(|| Command {
                     assignments: Vec::new(),
                     words: Vec::new(),
                     range: w.range.clone(),
                     sep_after: None,
                     sep_before: last_sep,
-                    in_compound: !blocks.is_empty(),
-                    opaque: blocks.contains(&Block::For).then_some("inside a for loop"),
+                    in_compound: !open.is_empty(),
+                    scope: open.clone(),
+                    opaque: in_for.then_some("inside a for loop"),
+                    unwrapped: (0, None),
                 });
                 c.range.end = w.range.end;
                 // `NAME=value`: the name and `=` unquoted, the value may be quoted (`V="a b"`)
@@ -354,7 +511,7 @@ pub fn parse_script(text: &str, base: usize) -> Script {
                     }
                     c.words.push(w.clone());
                 }
-                if let (Some(Tok::Open(b'(')), Some(Tok::Close(b')'))) = (toks.get(i + 1), toks.get(i + 2)) {
+                if let (Some(Tok::Open(b'(', _)), Some(Tok::Close(b')', _))) = (toks.get(i + 1), toks.get(i + 2)) {
                     script.opaque.get_or_insert("shell functions are not modelled");
                 }
             }
@@ -370,13 +527,13 @@ pub fn parse_script(text: &str, base: usize) -> Script {
                     c.range.end = *end;
                 }
             }
-            Tok::Open(_) => {
+            Tok::Open(_, at) => {
                 finish(&mut cur, &mut script.commands, None);
-                blocks.push(Block::Group);
+                push_block(&mut script, &mut open, &mut arms, BlockKind::Subshell, *at);
             }
-            Tok::Close(_) => {
+            Tok::Close(_, at) => {
                 finish(&mut cur, &mut script.commands, None);
-                blocks.pop();
+                pop_block(&mut script, &mut open, *at);
             }
         }
         i += 1;
@@ -398,6 +555,8 @@ struct Lexer<'a> {
     base: usize,
     opaque: Option<&'static str>,
     comments: Vec<usize>,
+    /// The texts of `$(...)` and plain backtick substitutions, as ranges of `b`.
+    subs: Vec<Range<usize>>,
 }
 
 impl Lexer<'_> {
@@ -442,7 +601,7 @@ impl Lexer<'_> {
                     if c == b'(' && self.b.get(self.i + 1) == Some(&b'(') {
                         self.opaque.get_or_insert("arithmetic is not modelled");
                     }
-                    out.push(if c == b'(' { Tok::Open(c) } else { Tok::Close(c) });
+                    out.push(if c == b'(' { Tok::Open(c, self.base + self.i) } else { Tok::Close(c, self.base + self.i + 1) });
                     self.i += 1;
                 }
                 b'<' | b'>' => {
@@ -601,27 +760,33 @@ impl Lexer<'_> {
     }
 
     fn char_at(&self) -> char {
-        std::str::from_utf8(&self.b[self.i..]).ok().and_then(|s| s.chars().next()).unwrap_or_else(|| {
-            // not at a char boundary: take the char that starts here
-            let end = (self.i + 4).min(self.b.len());
-            (self.i + 1..=end)
-                .find_map(|e| std::str::from_utf8(&self.b[self.i..e]).ok().and_then(|s| s.chars().next()))
-                .unwrap_or('\u{FFFD}')
-        })
+        let b0 = self.b[self.i];
+        if b0 < 0x80 {
+            return b0 as char;
+        }
+        // the char that starts here (the shortest valid sequence), or U+FFFD
+        let end = (self.i + 4).min(self.b.len());
+        (self.i + 1..=end).find_map(|e| std::str::from_utf8(&self.b[self.i..e]).ok().and_then(|s| s.chars().next())).unwrap_or('\u{FFFD}')
     }
 
     /// Skips `$name`, `${...}`, `$(...)`, `$((...))` or a backtick substitution.
     fn dollar_or_backtick(&mut self) {
         if self.b[self.i] == b'`' {
             self.i += 1;
+            let start = self.i;
+            let mut escaped = false;
             while self.i < self.b.len() && self.b[self.i] != b'`' {
                 if self.b[self.i] == b'\\' {
+                    escaped = true;
                     self.i += 1;
                 }
                 self.i += 1;
             }
             if self.i >= self.b.len() {
                 self.opaque.get_or_insert("an unterminated substitution");
+            } else if !escaped {
+                // backslashes inside backticks are read twice: only plain ones are modelled
+                self.subs.push(start..self.i);
             }
             self.i = (self.i + 1).min(self.b.len());
             return;
@@ -629,7 +794,15 @@ impl Lexer<'_> {
         self.i += 1; // $
         match self.b.get(self.i) {
             Some(b'{') => self.balanced(b'{', b'}'),
-            Some(b'(') => self.balanced(b'(', b')'),
+            Some(b'(') => {
+                let start = self.i;
+                let arithmetic = self.b.get(self.i + 1) == Some(&b'(');
+                let before = self.opaque;
+                self.balanced(b'(', b')');
+                if !arithmetic && before == self.opaque && self.i > start + 1 {
+                    self.subs.push(start + 1..self.i - 1);
+                }
+            }
             Some(c) if c.is_ascii_alphabetic() || *c == b'_' => {
                 while self.i < self.b.len() && (self.b[self.i].is_ascii_alphanumeric() || self.b[self.i] == b'_') {
                     self.i += 1;
@@ -696,6 +869,34 @@ mod tests {
     }
 
     #[test]
+    fn wrappers_and_their_options() {
+        let prog = |t: &str| {
+            let s = parse_script(t, 0);
+            let c = &s.commands[0];
+            (c.argv().iter().map(|w| w.text.clone()).collect::<Vec<_>>().join(" "), c.user_wrapper().iter().map(|w| w.text.clone()).collect::<Vec<_>>().join(" "))
+        };
+        let p = |a: &str, b: &str| (a.to_string(), b.to_string());
+        assert_eq!(prog("sudo apt-get install x"), p("apt-get install x", "sudo"));
+        assert_eq!(prog("sudo -E apt-get install x"), p("apt-get install x", "sudo -E"));
+        assert_eq!(prog("sudo -u root apt-get install x"), p("apt-get install x", "sudo -u root"));
+        assert_eq!(prog("sudo -Eu app -H npm i"), p("npm i", "sudo -Eu app -H"));
+        assert_eq!(prog("sudo -uapp npm i"), p("npm i", "sudo -uapp"));
+        assert_eq!(prog("sudo --user=app --preserve-env npm i"), p("npm i", "sudo --user=app --preserve-env"));
+        assert_eq!(prog("sudo --user app -- npm i"), p("npm i", "sudo --user app --"));
+        assert_eq!(prog("sudo DEBIAN_FRONTEND=noninteractive apt-get install x"), p("apt-get install x", "sudo"));
+        assert_eq!(prog("sudo -E env X=1 pip install x"), p("pip install x", "sudo -E"));
+        assert_eq!(prog("env -u HOME X=1 pip install x"), p("pip install x", ""));
+        assert_eq!(prog("nice -n 10 make"), p("make", ""));
+        assert_eq!(prog("timeout -s KILL 30 curl x"), p("curl x", ""));
+        assert_eq!(prog("time -f %e stdbuf -oL make"), p("make", ""));
+        assert_eq!(prog("gosu app npm ci"), p("npm ci", "gosu app"));
+        assert_eq!(prog("command -v curl"), p("command -v curl", ""));
+        assert_eq!(prog("command curl x"), p("curl x", ""));
+        assert_eq!(prog("sudo"), p("", "sudo"));
+        assert_eq!(prog("\"sudo\" x"), p("sudo x", ""));
+    }
+
+    #[test]
     fn quoted_assignment_values() {
         let s = parse_script("V=\"a b\" X='c' cmd \"Y=1\"", 0);
         let c = &s.commands[0];
@@ -733,6 +934,43 @@ mod tests {
         let s = parse_script("if true; then pip install x; fi; for p in a b; do pip install $p; done", 0);
         let names: Vec<_> = s.commands.iter().map(|c| (c.words[0].text.as_str(), c.in_compound, c.opaque.is_some())).collect();
         assert_eq!(names, vec![("true", true, false), ("pip", true, false), ("pip", true, true)]);
+    }
+
+    #[test]
+    fn blocks_and_scopes() {
+        let t = "a; if b; then cd x; c; else d; fi; ( cd /opt && e ) && { f; } && for i in 1; do g; done";
+        let s = parse_script(t, 0);
+        let kinds: Vec<(BlockKind, &str)> = s.blocks.iter().map(|b| (b.kind, &t[b.range.clone()])).collect();
+        assert_eq!(
+            kinds,
+            vec![
+                (BlockKind::If, "if b; then cd x; c; else d; fi"),
+                (BlockKind::Subshell, "( cd /opt && e )"),
+                (BlockKind::Brace, "{ f; }"),
+                (BlockKind::For, "for i in 1; do g; done"),
+            ]
+        );
+        let c = |n: &str| s.commands.iter().find(|c| c.words[0].text == n).unwrap();
+        assert_eq!(c("a").block(), None);
+        assert_eq!(c("b").block(), Some(0));
+        assert!(c("c").follows(c("a")));
+        assert!(c("c").follows(c("cd")));
+        assert!(!c("d").follows(c("cd")), "then and else arms");
+        assert!(!c("c").follows(c("b")), "the condition is another arm");
+        assert!(c("f").follows(c("a")));
+        assert!(!c("f").follows(c("e")), "a subshell ends");
+        assert_eq!(s.commands.iter().filter(|x| x.words[0].text == "cd").nth(1).unwrap().scope, c("e").scope);
+    }
+
+    #[test]
+    fn reads_substitutions() {
+        let t = "export V=$( curl -s http://a.org/v | tr -d x ) && echo \"`uname -m` $(a $(b c))\" $((1+2)) `x \\`y\\``";
+        let s = parse_script(t, 0);
+        let subs: Vec<Vec<&str>> = s.substitutions.iter().map(|x| x.commands.iter().map(|c| &t[c.range.clone()]).collect()).collect();
+        assert_eq!(subs, vec![vec!["curl -s http://a.org/v", "tr -d x"], vec!["uname -m"], vec!["a $(b c)"]]);
+        assert_eq!(s.substitutions[2].substitutions[0].commands[0].words[1].text, "c");
+        let w = &s.substitutions[0].commands[0].words[2];
+        assert_eq!(&t[w.range.clone()], "http://a.org/v");
     }
 
     #[test]

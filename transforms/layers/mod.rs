@@ -2,5 +2,6 @@
 //! commands.
 
 pub mod add_to_copy;
+pub mod archive_cleanup;
 pub mod exec_form_cmd;
 pub mod merge_consecutive_runs;

@@ -230,15 +230,6 @@ impl<'a> Apt<'a> {
     pub fn has_unpinned_operand(&self) -> bool {
         self.sub() == "install" && self.operands().iter().any(|w| !w.text.contains('=') && !w.text.contains('/') && !w.text.ends_with(".deb"))
     }
-
-    /// The text that runs a command as this one does (`sudo ` when it runs under sudo).
-    pub fn wrapper(&self) -> &'static str {
-        if self.cmd.words.iter().take_while(|w| w.range != self.program().range).any(|w| base(&w.text) == "sudo") {
-            "sudo "
-        } else {
-            ""
-        }
-    }
 }
 
 fn is_true(v: &str) -> bool {
@@ -659,7 +650,7 @@ mod tests {
         assert_eq!(ops, vec!["curl=1", "./x.deb", "git"]);
         assert!(a.assumes_yes());
         assert!(!a.skips_recommends());
-        assert_eq!(a.wrapper(), "sudo ");
+        assert_eq!(a.cmd.user_wrapper().iter().map(|w| w.text.as_str()).collect::<Vec<_>>(), ["sudo", "-E"]);
         assert!(!a.hadolint_sees_as_apt_get());
         let s = parse_script("apt -y update", 0);
         let a = Apt::of(&s.commands[0]).unwrap();

@@ -5,7 +5,7 @@ use crate::engine::{Applicability, Context, Diagnostic, Edit, Fix, FixKind, Rule
 use crate::model::shell::{Command, Script};
 use crate::model::ImageRef;
 use crate::transforms::packages::apt::{add_packages, apt_config_before, installed_before_on, package_name, run_has_unpinned_install, run_text, later_in_chain, Apt};
-use crate::transforms::common::run_commands;
+use crate::transforms::common::{run_commands, word_edit_blocker};
 
 pub struct AptGetNoInstallRecommends;
 
@@ -57,8 +57,9 @@ RUN apt-get update && apt-get install -y --no-install-recommends curl ca-certifi
 ## Fix safety
 Safe in general: what was asked for is still installed, with everything it depends on, and the
 packages above keep what they need. Unsafe (the message says why) when:
-- the packages are named by a variable (`apt-get install $PACKAGES`): dopt cannot tell what
-  they need;
+- the packages are named by a variable (`apt-get install $PACKAGES`) or a command
+  substitution (`apt-get install -y $(cat packages.txt)`): dopt cannot tell what they need,
+  and adds the flag alone (an install inside a `for` loop is reported without a fix);
 - a package relies on big recommendations dopt does not add: `python3-pip` (`build-essential`
   and `python3-dev`, to build packages from source) unless the stage has a compiler and Python
   headers, `cmake` (`gcc`, `make`) unless it has a compiler, `npm` (`git`), `imagemagick`
@@ -193,12 +194,18 @@ impl Rule for AptGetNoInstallRecommends {
                 continue;
             }
             let what = format!("`{} install` without `--no-install-recommends`", apt.tool.name());
-            let (fix, tail) = match rc.opaque() {
-                None => {
+            let (fix, tail) = match (rc.opaque(), word_edit_blocker(&rc)) {
+                (None, _) => {
                     let (f, t) = fix_for(cx, rc.ins, rc.script, rc.cmd, &apt);
                     (Some(f), t)
                 }
-                Some(r) => (None, format!(" (no fix: {r})")),
+                // `apt-get install -y $(cat packages.txt)`: the flag still goes after
+                // `install`, but what the packages need is not known here
+                (Some(r @ "command substitution"), None) => {
+                    let edit = Edit::insert(apt.option_insert_point(), " --no-install-recommends");
+                    (Some(Fix::unsafe_(vec![edit])), format!(" (unsafe: {r}: the packages are not known here, and one may need a recommended package)"))
+                }
+                (Some(r), _) => (None, format!(" (no fix: {r})")),
             };
             out.push(cx.diag(&META, rc.cmd.range.clone(), format!("{what}{tail}"), fix));
         }
@@ -213,6 +220,19 @@ mod tests {
 
     fn fix_unsafe(s: &str) -> String {
         fix_with(&AptGetNoInstallRecommends, s, true, &BuildContext::default())
+    }
+
+    #[test]
+    fn unknown_packages_get_the_flag_alone_as_an_unsafe_fix() {
+        let r = &AptGetNoInstallRecommends;
+        let s = "FROM debian\nRUN apt-get install -y $(grep -v '^#' packages.txt)\n";
+        assert_eq!(fix(r, s), s);
+        assert_eq!(fix_unsafe(s), "FROM debian\nRUN apt-get install -y --no-install-recommends $(grep -v '^#' packages.txt)\n");
+        let s = "FROM debian\nRUN for p in curl git; do apt-get install -y $p; done\n";
+        assert_eq!(fix_unsafe(s), s);
+        // a string whose bytes are not what the inner shell reads: no fix
+        let s = "FROM debian\nRUN sh -c \"apt-get install -y $(cat p)\"\n";
+        assert_eq!(fix_unsafe(s), s);
     }
 
     #[test]

@@ -8,17 +8,17 @@ pub struct GemNoDocument;
 static META: RuleMeta = RuleMeta {
     code: "DP114",
     name: "gem-no-document",
-    summary: "`gem install` generates documentation nobody reads in an image: add `--no-document`",
+    summary: "`gem install` and `gem update` generate documentation nobody reads in an image: add `--no-document`",
     fix: FixKind::SafeOrUnsafe,
     hadolint: &[],
     docs: r#"## What it does
-Finds `gem install` in RUN instructions (heredoc scripts, ONBUILD RUN and `sh -c '...'`
-strings included; `sudo` and global flags understood) and adds `--no-document` after
-`install`.
+Finds `gem install` and `gem update` (`--system` included) in RUN instructions (heredoc
+scripts, ONBUILD RUN and `sh -c '...'` strings included; `sudo` and global flags
+understood) and adds `--no-document` after the subcommand.
 
 ## Why
-By default RubyGems generates ri and RDoc documentation for every gem it installs: slower
-builds and megabytes of documentation in the image.
+By default RubyGems generates ri and RDoc documentation for every gem it installs or
+updates: slower builds and megabytes of documentation in the image.
 
 ## Example
 ```dockerfile
@@ -34,7 +34,8 @@ RUN gem install --no-document bundler
 - a `gemrc` with `--no-document` (or `--no-ri`/`--no-rdoc`) written earlier in the
   Dockerfile;
 - stages built on the official `ruby` images, whose `/usr/local/etc/gemrc` already says
-  `install: --no-document`.
+  `install: --no-document` and `update: --no-document`: the flag would change nothing. (Parfum
+  adds it to `gem update` there too; dopt leaves the command as it is.)
 
 ## Fix safety
 Safe: only documentation is left out. Unsafe on bases whose RubyGems predates 2.0 and does
@@ -51,7 +52,7 @@ impl Rule for GemNoDocument {
     fn check(&self, cx: &Context, out: &mut Vec<Diagnostic>) {
         let inner = InnerScripts::of(cx);
         for rc in run_commands_incl(cx, &inner) {
-            let Some(install) = gem_install_word(rc.cmd) else { continue };
+            let Some(install) = gem_doc_word(rc.cmd) else { continue };
             if rc.cmd.argv()[1..].iter().any(|w| says_docs(&w.text)) {
                 continue;
             }
@@ -62,27 +63,27 @@ impl Rule for GemNoDocument {
             if gemrc_before(cx, rc.ins) {
                 continue;
             }
-            let msg = "`gem install` without `--no-document`";
+            let msg = format!("`gem {}` without `--no-document`", install.text);
             let edit = vec![Edit::insert(install.range.end, " --no-document")];
             let (msg, fix) = match rc.opaque() {
                 Some(w) => (format!("{msg} (no fix: {w})"), None),
                 None if base.as_deref().is_some_and(old_rubygems) => {
                     (format!("{msg} (unsafe: the base image's RubyGems may predate 2.0 and not know `--no-document`)"), Some(Fix::unsafe_(edit)))
                 }
-                None => (msg.to_string(), Some(Fix::safe(edit))),
+                None => (msg, Some(Fix::safe(edit))),
             };
             out.push(cx.diag(&META, rc.cmd.range.clone(), msg, fix));
         }
     }
 }
 
-/// The `install` word of `gem install`.
-fn gem_install_word(cmd: &Command) -> Option<&Word> {
+/// The subcommand word of `gem install` or `gem update`.
+fn gem_doc_word(cmd: &Command) -> Option<&Word> {
     if cmd.program() != Some("gem") {
         return None;
     }
     let sub = cmd.argv()[1..].iter().find(|w| !w.text.starts_with('-'))?;
-    (sub.text == "install").then_some(sub)
+    matches!(sub.text.as_str(), "install" | "update").then_some(sub)
 }
 
 /// A flag that decides about documentation (OptionParser takes unambiguous prefixes).
@@ -118,6 +119,7 @@ mod tests {
             f("# escape=`\r\nFROM alpine\r\nRUN gem install `\r\n  # tools\r\n  rake\r\n"),
             "# escape=`\r\nFROM alpine\r\nRUN gem install --no-document `\r\n  # tools\r\n  rake\r\n"
         );
+        assert_eq!(f("FROM alpine\nRUN gem update --system && gem update\n"), "FROM alpine\nRUN gem update --no-document --system && gem update --no-document\n");
         let s = "FROM ubuntu:14.04\nRUN gem install rake\n";
         assert_eq!(f(s), s);
         assert_eq!(fix_with(&GemNoDocument, s, true, &BuildContext::default()), "FROM ubuntu:14.04\nRUN gem install --no-document rake\n");
@@ -131,7 +133,9 @@ mod tests {
             "FROM alpine\nRUN gem install --no-doc rake\n",
             "FROM alpine\nRUN echo 'gem: --no-document' > /etc/gemrc\nRUN gem install rake\n",
             "FROM ruby:3.3\nRUN gem install rake\n",
-            "FROM alpine\nRUN gem update --system && bundle install\n",
+            "FROM alpine\nRUN gem update --system --no-document && bundle install\n",
+            "FROM ruby:2.5\nRUN gem update bundler\n",
+            "FROM alpine\nRUN gem list && gem uninstall -x rake\n",
         ] {
             assert_eq!(count(&GemNoDocument, s), 0, "{s}");
         }

@@ -106,7 +106,7 @@ fn check_run(cx: &Context, cmds: &[RunCommand], tool: Tool, out: &mut Vec<Diagno
     match why_not {
         Some(w) => out.push(cx.diag(&META, last.cmd.range.clone(), format!("{msg} (no fix: {w})"), None)),
         None => {
-            let e = append_command(cx, last, &format!("{}{clean}", sudo_prefix(last.cmd)));
+            let e = append_command(cx, last, &format!("{}{clean}", sudo_prefix(cx, last.cmd)));
             out.push(cx.diag(&META, last.cmd.range.clone(), msg, Some(Fix::safe(vec![e]))));
         }
     }

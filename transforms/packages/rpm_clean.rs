@@ -97,7 +97,7 @@ fn check_run(cx: &Context, cmds: &[RunCommand], tool: Rpm, out: &mut Vec<Diagnos
     match why_not {
         Some(w) => out.push(cx.diag(&META, last_install.cmd.range.clone(), format!("{msg} (no fix: {w})"), None)),
         None => {
-            let e = append_command(cx, last, &format!("{}{clean}", sudo_prefix(last_install.cmd)));
+            let e = append_command(cx, last, &format!("{}{clean}", sudo_prefix(cx, last_install.cmd)));
             out.push(cx.diag(&META, last_install.cmd.range.clone(), msg, Some(Fix::safe(vec![e]))));
         }
     }
@@ -106,7 +106,7 @@ fn check_run(cx: &Context, cmds: &[RunCommand], tool: Rpm, out: &mut Vec<Diagnos
 /// A command that fills the tool's cache: hadolint's triggers (any argument `install`; for
 /// dnf/microdnf also `reinstall`, `upgrade`, `upgrade-minimal`) and the other installs and
 /// upgrades.
-fn fills_cache(c: &Command, tool: Rpm) -> bool {
+pub(crate) fn fills_cache(c: &Command, tool: Rpm) -> bool {
     let args: Vec<&str> = c.argv()[1..].iter().map(|w| w.text.as_str()).collect();
     let hadolint = match tool {
         Rpm::Yum => args.contains(&"install"),
@@ -128,7 +128,7 @@ fn fills_cache(c: &Command, tool: Rpm) -> bool {
 }
 
 /// A clean of the tool, or an `rm` of an RPM package manager cache.
-fn cleans(c: &Command, tool: Rpm) -> bool {
+pub(crate) fn cleans(c: &Command, tool: Rpm) -> bool {
     if c.program() == Some("rm") {
         return c.argv()[1..].iter().any(|w| ["/var/cache/yum", "/var/cache/dnf", "/var/cache/libdnf5", "/var/cache/zypp"].iter().any(|d| w.text.starts_with(d)));
     }
