@@ -433,7 +433,8 @@ fn can_nsenter() -> bool {
 #[test]
 fn the_probe_compares_status_codes() {
     if !can_nsenter() {
-        eprintln!("skipped: nsenter cannot enter a network namespace here (not root, or util-linux missing)");
+        use std::io::Write;
+        let _ = writeln!(std::io::stderr(), "the_probe_compares_status_codes: skipped: nsenter cannot enter a network namespace here (not root, or util-linux missing)");
         return;
     }
     let lab = Lab::new("probe");

@@ -16,7 +16,9 @@ fn engine_here(test: &str) -> bool {
         if std::env::var("DOPT_REQUIRE_ENGINE").is_ok_and(|v| v == "1") {
             panic!("{test}: DOPT_REQUIRE_ENGINE=1 but no container engine works here (docker, podman, buildah)");
         }
-        eprintln!("{test}: skipped: no container engine works here (docker, podman, buildah); set DOPT_REQUIRE_ENGINE=1 to make this a failure");
+        // written to stderr itself, which the test harness does not capture: the skip shows
+        use std::io::Write;
+        let _ = writeln!(std::io::stderr(), "{test}: skipped: no container engine works here (docker, podman, buildah); set DOPT_REQUIRE_ENGINE=1 to make this a failure");
     }
     works
 }
