@@ -376,7 +376,7 @@ fn no_working_engine_is_a_usage_error_naming_the_engines() {
     assert!(err.contains("buildah: not found on PATH"), "{err}");
     // a broken docker is passed over for a working podman
     write_exe(&lab.bin.join("podman"), FAKE_PODMAN);
-    let o = lab.run(&["verify", df.to_str().unwrap()]);
+    let o = lab.run(&["verify", "--smoke-seconds", "1", df.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0), "{}", s(&o.stderr));
     assert!(s(&o.stdout).starts_with("dopt verify: podman 4.3.1;"), "{}", s(&o.stdout));
     // usage errors

@@ -494,6 +494,8 @@ pub fn supervise<T: Send + 'static>(mut cmd: Command, timeout: Duration, sink: S
         let _ = tx2.send(Ok(read_stdout(stdout)));
     });
     let stderr_buf = Arc::new(Mutex::new(Vec::new()));
+    let (err_done_tx, err_done) = mpsc::channel::<()>();
+    let reads_stderr = child.stderr.is_some();
     if let Some(mut e) = child.stderr.take() {
         let buf = stderr_buf.clone();
         std::thread::spawn(move || {
@@ -504,6 +506,7 @@ pub fn supervise<T: Send + 'static>(mut cmd: Command, timeout: Duration, sink: S
                 }
                 buf.lock().unwrap_or_else(|e| e.into_inner()).extend_from_slice(&chunk[..n]);
             }
+            let _ = err_done_tx.send(());
         });
     }
     drop(tx);
@@ -524,6 +527,10 @@ pub fn supervise<T: Send + 'static>(mut cmd: Command, timeout: Duration, sink: S
     // the reader ends when the pipe closes; a process the command left behind may hold it open
     let value: Result<T, ()> = rx.recv_timeout(Duration::from_secs(if timed_out { 5 } else { 30 })).unwrap_or(Err(()));
     let value = value.map_err(|_| format!("{program} left its output open after it exited"))?;
+    if reads_stderr {
+        // all of stderr, or what came before a process the command left behind holds it open
+        let _ = err_done.recv_timeout(Duration::from_secs(if timed_out { 2 } else { 10 }));
+    }
     let out = Output {
         code: status.and_then(|s| s.code()),
         stdout: Vec::new(),
