@@ -2,13 +2,18 @@
 """Build, measure and smoke-test the examples before and after dopt's rewrite, in the image lab.
 
 A thin caller of `dopt verify` with the image lab's settings (../shared/tools/image-lab; run its
-setup.sh first): the glibc preset, the EXPOSEd port probed, RUN steps given the host's CA bundle
+setup.sh first): a preset (glibc by default), the EXPOSEd port probed, RUN steps given the host's CA bundle
 (the lab's ca-runtime-wrapper, so that pip and npm reach their registries), and nothing pulled.
 
-Usage: scripts/measure_examples.py [--dopt target/release/dopt] [--unsafe-fixes]
-                                   [--format markdown|text|json] [EXAMPLE...]
-Prints dopt verify's report (markdown: the README's table) and exits with its exit code:
-0 when every rewrite passes what its original passes, 1 when one does not, 2 on usage errors.
+Usage: scripts/measure_examples.py [--dopt target/release/dopt] [--preset glibc] [--unsafe-fixes]
+                                   [--handwritten] [--extra PATH]... [--format markdown|text|json]
+                                   [EXAMPLE...]
+Verifies examples/EXAMPLE/Dockerfile (every example by default); with --handwritten also each
+example's Dockerfile.handwritten (the same app split by hand, to compare sizes with: its
+"before" is the hand-written image); --extra adds Dockerfiles or directories (tests/build).
+Prints dopt verify's report (markdown: the README's tables)
+and exits with its exit code: 0 when every rewrite passes what its original passes, 1 when one
+does not, 2 on usage errors.
 """
 import argparse
 import os
@@ -23,12 +28,22 @@ WRAPPER = os.path.join(ROOT, "..", "shared", "tools", "image-lab", "ca-runtime-w
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--dopt", default=os.path.join(ROOT, "target", "release", "dopt"))
+    ap.add_argument("--preset", default="glibc")
     ap.add_argument("--unsafe-fixes", action="store_true")
+    ap.add_argument("--handwritten", action="store_true", help="also verify Dockerfile.handwritten")
+    ap.add_argument("--extra", action="append", default=[], help="also verify these paths")
     ap.add_argument("--format", default="markdown", choices=["markdown", "text", "json"])
     ap.add_argument("examples", nargs="*", help="names under examples/ (default: all)")
     a = ap.parse_args()
-    paths = [os.path.join("examples", e) for e in a.examples] or ["examples"]
-    cmd = [a.dopt, "verify", "--preset", "glibc", "--probe", "expose", "--format", a.format,
+    examples = a.examples or sorted(d for d in os.listdir(os.path.join(ROOT, "examples"))
+                                    if os.path.isfile(os.path.join(ROOT, "examples", d, "Dockerfile")))
+    paths = []
+    for e in examples:
+        paths.append(os.path.join("examples", e, "Dockerfile"))
+        if a.handwritten:
+            paths.append(os.path.join("examples", e, "Dockerfile.handwritten"))
+    paths += a.extra
+    cmd = [a.dopt, "verify", "--preset", a.preset, "--probe", "expose", "--format", a.format,
            "--build-flag=--pull=never"]
     if os.access(WRAPPER, os.X_OK):
         cmd.append("--build-flag=--runtime=" + os.path.abspath(WRAPPER))

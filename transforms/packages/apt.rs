@@ -339,8 +339,18 @@ pub fn image_packages(img: &ImageRef) -> Vec<&'static str> {
 /// [`image_packages`]), by apt in earlier instructions of the chain, and by the commands of `i`
 /// before `upto`.
 pub fn installed_before(cx: &Context, i: usize, upto: &Command) -> HashSet<String> {
+    installed_before_on(cx, i, upto, None)
+}
+
+/// [`installed_before`], with the base image of the stage chain replaced by `base` when given
+/// (what a base swap would leave).
+pub fn installed_before_on(cx: &Context, i: usize, upto: &Command, base: Option<&ImageRef>) -> HashSet<String> {
     let mut out: HashSet<String> = HashSet::new();
-    if let Some(root) = stage_chain(cx, i).last().and_then(|&s| cx.model.stages[s].image()) {
+    let root = match base {
+        Some(b) => Some(b.clone()),
+        None => stage_chain(cx, i).last().and_then(|&s| cx.model.stages[s].image()),
+    };
+    if let Some(root) = root {
         out.extend(image_packages(&root).into_iter().map(str::to_string));
     }
     let mut add = |c: &Command| {
