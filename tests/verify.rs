@@ -36,7 +36,7 @@ build)
   fail) echo "STEP 2/2: RUN pip install flask"; echo "Error: building at STEP \"RUN pip install flask\": exit status 1" >&2; exit 1 ;;
   hang) echo "STEP 2/2: RUN sleep"; echo $$ > "$S/hang.pid"; sleep 600; exit 0 ;;
   esac
-  img=$(field $side image "$df"); run=$(sed -n "s/^# fake-$side:.*run \([a-z]*\) *\([0-9]*\).*/\1 \2/p" "$df" | head -1)
+  img=$(field $side image "$df"); run=$(sed -n "s/^# fake-$side:.*run \([a-z-]*\) *\([0-9]*\).*/\1 \2/p" "$df" | head -1)
   cp "$S/${img:-small}.tar" "$S/images/$(safe "$tag").tar" || exit 1
   echo "${run:-running}" > "$S/images/$(safe "$tag").run"
   echo "COMMIT $tag"; exit 0 ;;
@@ -57,6 +57,9 @@ run)
   c="$S/containers/$name"
   if [ "$1" = running ]; then
     sleep 600 </dev/null >/dev/null 2>&1 &
+    echo "running 0 $!" > "$c"
+  elif [ "$1" = running-as ]; then
+    setpriv --reuid "$2" --regid "$2" --clear-groups sleep 600 </dev/null >/dev/null 2>&1 &
     echo "running 0 $!" > "$c"
   else
     echo "exited ${2:-0} 0" > "$c"
@@ -123,7 +126,9 @@ fn make_archive(dir: &Path, name: &str, layers: &[&[(&str, usize)]], config: &st
 }
 
 const CONFIG: &str = r#"{"config":{"ExposedPorts":{"8000/tcp":{}},"Cmd":["python","app.py"]},"history":[{"created_by":"/bin/sh -c #(nop) ADD file:aa in / "},{"created_by":"/bin/sh -c pip install flask"},{"created_by":"/bin/sh -c rm -rf /root/.cache"}]}"#;
-const CONFIG_SMALL: &str = r#"{"config":{"User":"app","ExposedPorts":{"8000/tcp":{}},"Cmd":["python","app.py"]},"history":[{"created_by":"/bin/sh -c #(nop) ADD file:bb in / "},{"created_by":"/bin/sh -c pip install --no-cache-dir flask"}]}"#;
+const CONFIG_SMALL: &str = r#"{"config":{"ExposedPorts":{"8000/tcp":{}},"Cmd":["python","app.py"]},"history":[{"created_by":"/bin/sh -c #(nop) ADD file:bb in / "},{"created_by":"/bin/sh -c pip install --no-cache-dir flask"}]}"#;
+
+const CONFIG_USER: &str = r#"{"config":{"User":"app","ExposedPorts":{"8000/tcp":{}},"Cmd":["python","app.py"]},"history":[{"created_by":"/bin/sh -c #(nop) ADD file:cc in / "},{"created_by":"/bin/sh -c pip install --no-cache-dir flask"}]}"#;
 
 /// A Dockerfile DP101 rewrites (`pip install` gets `--no-cache-dir`).
 fn dockerfile(before: &str, after: &str) -> String {
@@ -143,6 +148,11 @@ impl Lab {
         // "big": 3 layers, a 4000-byte cache written then deleted; "small": 2 layers
         make_archive(&state, "big", &[&[("etc/passwd", 40), ("usr/bin/python", 9000)], &[("root/.cache/pip/wheel", 4000), ("app/app.py", 100)], &[("root/.wh..cache", 0)]], CONFIG);
         make_archive(&state, "small", &[&[("usr/bin/python", 9000)], &[("app/app.py", 100), ("etc/passwd", 0)]], CONFIG_SMALL);
+        // the "user" image's /etc/passwd names `app` (written in its layer's directory first)
+        let layer = state.join("layer-user-1").join("etc");
+        std::fs::create_dir_all(&layer).unwrap();
+        std::fs::write(layer.join("passwd"), "root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000::/app:/bin/sh\n").unwrap();
+        make_archive(&state, "user", &[&[("usr/bin/python", 9000)], &[("app/app.py", 100)]], CONFIG_USER);
         std::fs::write(app.join("app.py"), "print('hi')\n").unwrap();
         Lab { dir, bin, state, app }
     }
@@ -245,9 +255,9 @@ fn a_passing_rewrite_follows_the_protocol_and_leaves_nothing() {
     assert!(out.contains("wasted   4.0 kB (1 files) -> 0 B (0 files)"), "{out}");
     assert!(out.contains("waste    original: 4.0 kB /root/.cache/pip/wheel (2 layers)"), "{out}");
     assert!(out.contains("run      original running | rewrite running"), "{out}");
-    // the rewrite added a USER: its uid, from the running process (observed) as the fake's
-    // "container" is a sleep run by this user
-    assert!(out.contains("user     the rewrite runs as uid "), "{out}");
+    // the fake's "containers" are sleeps run by this test's user
+    let me = std::fs::read_to_string("/proc/self/status").unwrap().lines().find_map(|l| l.strip_prefix("Uid:").map(|u| u.split_whitespace().nth(1).unwrap().to_string())).unwrap();
+    assert!(out.contains(&format!("runs as  original uid {me} (no USER) | rewrite uid {me} (no USER)")), "{out}");
 }
 
 #[test]
@@ -267,11 +277,11 @@ fn json_and_markdown_reports() {
     assert!(b["size"].as_u64().unwrap() > a["size"].as_u64().unwrap());
     assert_eq!(b["layers"][1]["instruction"], "RUN pip install flask");
     assert_eq!(f["after"]["smoke"]["run"]["state"], "running");
-    assert_eq!(f["after"]["user"]["user"], "app");
     let o = lab.verify(&["--format", "markdown", df.to_str().unwrap()]);
     let md = s(&o.stdout);
-    assert!(md.starts_with("| Dockerfile | before | after | saved | layers | wasted | builds | runs | probe | result |\n| --- |"), "{md}");
-    assert!(md.contains("| 3 → 2 | 4.0 kB → 0 B | yes → yes | running → running | - | pass |"), "{md}");
+    assert!(md.starts_with("| Dockerfile | before | after | saved | layers | wasted | builds | runs | probe | after runs as | result |\n| --- |"), "{md}");
+    assert!(md.contains("| 3 → 2 | 4.0 kB → 0 B | yes → yes | running → running | - | uid "), "{md}");
+    assert!(md.contains(" (no USER) | pass |"), "{md}");
     assert!(md.contains("<details><summary>"), "{md}");
 }
 
@@ -513,4 +523,36 @@ fn the_readme_documents_every_verify_and_measure_flag_and_shows_verify_s_table()
     let header: String = md.lines().take(2).collect::<Vec<_>>().join("\n");
     let sizes = &readme[readme.find("## Measured image sizes").expect("the section")..];
     assert!(sizes.contains(&header), "the README's table is not dopt verify's:\n{header}");
+}
+
+#[test]
+fn a_user_the_rewrite_adds_is_reported_with_its_uid_and_must_not_run_as_root() {
+    let lab = Lab::new("user");
+    // the rewrite adds USER app, but its "container" runs as root: a failure
+    let df = lab.dockerfile(&dockerfile("image big", "image user"));
+    let o = lab.verify(&["--format", "json", df.to_str().unwrap()]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let f = &v["files"][0];
+    let me_root = std::fs::read_to_string("/proc/self/status").unwrap().lines().any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"));
+    if me_root {
+        assert_eq!(o.status.code(), Some(1), "{f:#}");
+        assert_eq!(f["reasons"][0], "the rewrite sets USER app, but its container runs as uid 0");
+        assert_eq!(f["after"]["user"], serde_json::json!({"user": "app", "uid": 0, "source": "observed"}));
+    }
+    // running as uid 1000, as /etc/passwd says `app` is: it passes, and says so
+    let can_setpriv = me_root && Command::new("setpriv").args(["--reuid", "1000", "--regid", "1000", "--clear-groups", "true"]).status().is_ok_and(|s| s.success());
+    if !can_setpriv {
+        use std::io::Write;
+        let _ = writeln!(std::io::stderr(), "a_user_the_rewrite_adds...: the uid-1000 half skipped: needs root and setpriv");
+        return;
+    }
+    let df = lab.dockerfile(&dockerfile("image big", "image user run running-as 1000"));
+    let o = lab.verify(&[df.to_str().unwrap()]);
+    let out = s(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert!(out.contains("runs as  original uid 0 (no USER) | rewrite uid 1000 (USER app)"), "{out}");
+    let o = lab.verify(&["--format", "markdown", df.to_str().unwrap()]);
+    assert!(s(&o.stdout).contains("| uid 1000 (USER app) | pass |"), "{}", s(&o.stdout));
+    assert!(s(&o.stdout).contains("The rewrite runs as uid 1000 (USER app, observed)."), "{}", s(&o.stdout));
+    assert!(lab.leftovers().is_empty(), "{:?}", lab.leftovers());
 }

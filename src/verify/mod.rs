@@ -8,8 +8,9 @@
 //!
 //! What "passes" means: the rewrite builds; when the original keeps running for the smoke-test
 //! seconds, the rewrite does too; when the original exits 0, the rewrite keeps running or exits
-//! 0; when the original answers the probe with a status, the rewrite answers the same status.
-//! What the original fails, the rewrite need not pass.
+//! 0; when the original answers the probe with a status, the rewrite answers the same status;
+//! when the rewrite sets a USER other than root, its container does not run as uid 0; with a
+//! budget, the rewrite is no larger. What the original fails, the rewrite need not pass.
 
 pub mod engine;
 pub mod measure;
@@ -465,6 +466,10 @@ fn judge(rep: &mut FileReport, budget: Option<u64>) {
                     Some(uid) => UserNote { user: ma.config.user.clone(), uid: Some(uid), source: "observed" },
                     None => UserNote { user: ma.config.user.clone(), uid: ma.uid_of(&ma.config.user), source: "declared" },
                 };
+                let root_spec = matches!(ma.config.user.split(':').next(), Some("root") | Some("0"));
+                if note.source == "observed" && note.uid == Some(0) && !root_spec {
+                    reasons.push(format!("the rewrite sets USER {}, but its container runs as uid 0", ma.config.user));
+                }
                 if let Some(after) = rep.after.as_mut() {
                     after.user = Some(note);
                 }

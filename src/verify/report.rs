@@ -196,6 +196,22 @@ fn probe_label(s: Option<&Side>) -> String {
     }
 }
 
+/// How an image's container runs: `uid 1000 (USER node)`, `uid 0 (no USER)`; the uid seen on
+/// the running process, else the one USER stands for in the image's /etc/passwd.
+pub fn runs_as(s: Option<&Side>) -> String {
+    let Some(s) = s else { return "-".into() };
+    let m = s.measure.as_ref();
+    let user = m.map(|m| m.config.user.as_str()).unwrap_or("");
+    let uid = s.smoke.as_ref().and_then(|sm| sm.uid).or_else(|| m.and_then(|m| m.uid_of(user)));
+    match (uid, user.is_empty()) {
+        (_, true) if m.is_none() => "-".into(),
+        (Some(u), true) => format!("uid {u} (no USER)"),
+        (Some(u), false) => format!("uid {u} (USER {user})"),
+        (None, true) => "-".into(),
+        (None, false) => format!("USER {user}"),
+    }
+}
+
 fn measure(s: Option<&Side>) -> Option<&Measure> {
     s.and_then(|s| s.measure.as_ref())
 }
@@ -268,8 +284,8 @@ pub fn text(r: &VerifyReport) -> String {
                 o.push_str(&format!("  cleanup  {name}: {e}\n"));
             }
         }
-        if let Some(u) = a.and_then(|s| s.user.as_ref()) {
-            o.push_str(&format!("  user     {}\n", user_text(u)));
+        if measure(b).is_some() {
+            o.push_str(&format!("  runs as  original {} | rewrite {}\n", runs_as(b), runs_as(a)));
         }
         for (name, s) in [("original", b), ("rewrite", a)] {
             if let Some(s) = s {
@@ -310,8 +326,8 @@ fn detail_probe(p: &Probe) -> Option<String> {
 
 fn user_text(u: &UserNote) -> String {
     match u.uid {
-        Some(uid) => format!("the rewrite runs as uid {uid} (USER {}, {})", u.user, u.source),
-        None => format!("the rewrite runs as USER {} (uid unknown: not in the image's /etc/passwd)", u.user),
+        Some(uid) => format!("The rewrite runs as uid {uid} (USER {}, {})", u.user, u.source),
+        None => format!("The rewrite runs as USER {} (uid unknown: not in the image's /etc/passwd)", u.user),
     }
 }
 
@@ -342,8 +358,8 @@ fn yes_no(s: Option<&Side>) -> &'static str {
 /// The markdown report: a table, the failures, and the layers in collapsed sections.
 pub fn markdown(r: &VerifyReport) -> String {
     let mut o = String::new();
-    o.push_str("| Dockerfile | before | after | saved | layers | wasted | builds | runs | probe | result |\n");
-    o.push_str("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
+    o.push_str("| Dockerfile | before | after | saved | layers | wasted | builds | runs | probe | after runs as | result |\n");
+    o.push_str("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
     for f in &r.files {
         let (b, a) = (f.before.as_ref(), f.after_side());
         let (before, after, saved, layers, wasted) = match (measure(b), measure(a)) {
@@ -358,10 +374,11 @@ pub fn markdown(r: &VerifyReport) -> String {
             v => format!("**{}**", v.label().to_lowercase()),
         };
         o.push_str(&format!(
-            "| {} | {before} | {after} | {saved} | {layers} | {wasted} | {} → {} | {runs} | {probe} | {result} |\n",
+            "| {} | {before} | {after} | {saved} | {layers} | {wasted} | {} → {} | {runs} | {probe} | {} | {result} |\n",
             md_escape(&f.path),
             yes_no(b),
-            if f.unchanged { yes_no(b) } else { yes_no(a) }
+            if f.unchanged { yes_no(b) } else { yes_no(a) },
+            md_escape(&runs_as(a))
         ));
     }
     o.push('\n');
