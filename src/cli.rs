@@ -116,6 +116,13 @@ pub enum Cmd {
         /// A rule code (`DP101`) or name (`pip-no-cache-dir`).
         rule: String,
     },
+    /// Build each Dockerfile before and after the rewrite, measure and smoke-test both images.
+    Verify(Box<crate::verify::VerifyArgs>),
+    /// Measure images that exist already: size, layers, wasted bytes.
+    Measure(crate::verify::MeasureArgs),
+    /// Internal: GET a URL inside a container's network namespace (used by `verify --probe`).
+    #[command(hide = true)]
+    VerifyProbe(crate::verify::ProbeArgs),
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
@@ -138,6 +145,9 @@ pub fn main_with(cli: Cli) -> i32 {
         Some(Cmd::Rules { markdown }) => return cmd_rules(*markdown),
         Some(Cmd::Presets) => return cmd_presets(),
         Some(Cmd::Explain { rule }) => return cmd_explain(rule),
+        Some(Cmd::Verify(a)) => return crate::verify::cmd_verify(a),
+        Some(Cmd::Measure(a)) => return crate::verify::cmd_measure(a),
+        Some(Cmd::VerifyProbe(a)) => return crate::verify::cmd_probe(a),
         None => {}
     }
     // Check --select/--ignore and an explicit preset or config once, up front.
@@ -441,6 +451,28 @@ pub fn is_dockerfile_name(name: &str) -> bool {
         || name.ends_with(".dockerfile")
         || name.starts_with("Dockerfile.")
         || name.starts_with("Containerfile.")
+}
+
+/// The Dockerfiles named or found (as the main command finds them) under `paths`, and the
+/// paths that could not be read.
+pub fn find_dockerfiles(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<String>) {
+    let (mut files, mut errors, mut targets) = (Vec::new(), Vec::new(), Vec::new());
+    for p in paths {
+        match std::fs::metadata(p) {
+            Ok(m) if m.is_dir() => {
+                if let Err(e) = discover(p, &mut targets, &mut Vec::new(), &[]) {
+                    errors.push(e);
+                }
+            }
+            Ok(_) => files.push(p.clone()),
+            Err(e) => errors.push(format!("{}: {}", p.display(), io_msg(&e))),
+        }
+    }
+    files.extend(targets.into_iter().filter_map(|t| match t {
+        Target::File(p) => Some(p),
+        Target::Stdin => None,
+    }));
+    (files, errors)
 }
 
 const SKIP_DIRS: &[&str] = &[".git", "node_modules", "target", "vendor"];

@@ -2,7 +2,8 @@
 //!
 //! Data flows one way: `syntax` (lossless parse) → `model` (stages, ARGs, images, shell) →
 //! `transforms` (rules) → `engine` (fixes to a fixed point) → `output` (report, diff, write);
-//! `cli` sets the mode. Imports only go down that list.
+//! `cli` sets the mode. Imports only go down that list. `verify` (build, measure and smoke-test
+//! the original and the rewrite with a container engine) sits beside `cli`, which calls it.
 
 pub mod cli;
 pub mod config;
@@ -12,3 +13,4 @@ pub mod output;
 pub mod syntax;
 #[path = "../transforms/mod.rs"]
 pub mod transforms;
+pub mod verify;
