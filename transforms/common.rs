@@ -380,7 +380,7 @@ pub fn copied_context_paths(cx: &Context, i: usize, name: &str, subdir: &str) ->
             };
             if !base.is_empty() && glob_match(base, name) && !dir.contains(['*', '?', '[']) {
                 out.push(join_path(dir, name));
-            } else if !p.contains(['*', '?', '[']) && (p.is_empty() || cx.build.dir().is_some_and(|d| d.join(p).is_dir())) {
+            } else if !p.contains(['*', '?', '[']) && (p.is_empty() || cx.build.is_dir(p)) {
                 out.push(join_path(&join_path(p, subdir), name));
             }
         }

@@ -78,7 +78,7 @@ impl Rule for Creates {
     }
     fn check(&self, cx: &Context, out: &mut Vec<Diagnostic>) {
         if !cx.build.exists(".dockerignore") && !cx.file.text.contains("# done") {
-            let fix = Fix { applicability: Applicability::Safe, edits: vec![], files: vec![FileChange { path: ".dockerignore".into(), before: None, after: ".git\n".into() }] };
+            let fix = Fix { applicability: Applicability::Safe, edits: Vec::new().into(), files: vec![FileChange { path: ".dockerignore".into(), before: None, after: ".git\n".into() }] };
             out.push(cx.diag(&CREATES, 0..0, "no .dockerignore", Some(fix)));
         }
     }
