@@ -156,6 +156,8 @@ pub struct Context<'a> {
     pub config: &'a Config,
     pub style: Style,
     scripts: Vec<std::sync::OnceLock<Vec<Script>>>,
+    /// Indexes over the whole file that helpers build once per check (see [`Context::memo`]).
+    memo: std::cell::RefCell<std::collections::HashMap<std::any::TypeId, std::rc::Rc<dyn std::any::Any>>>,
 }
 
 impl<'a> Context<'a> {
@@ -165,7 +167,21 @@ impl<'a> Context<'a> {
 
     pub fn with_config(file: &'a Dockerfile, model: &'a Model, build: &'a BuildContext, config: &'a Config) -> Context<'a> {
         let scripts = (0..file.instructions.len()).map(|_| std::sync::OnceLock::new()).collect();
-        Context { file, model, build, config, style: Style::of(file), scripts }
+        Context { file, model, build, config, style: Style::of(file), scripts, memo: Default::default() }
+    }
+
+    /// A value computed once per file and check: the first call runs `init`, later calls get
+    /// the same value. For indexes over the whole file (which SHELL is in force where, which
+    /// instructions install which packages) that keep rules linear in the size of the file
+    /// when they ask about every instruction. `T` is the key: give each index its own type.
+    pub fn memo<T: 'static>(&self, init: impl FnOnce() -> T) -> std::rc::Rc<T> {
+        let key = std::any::TypeId::of::<T>();
+        if let Some(v) = self.memo.borrow().get(&key) {
+            return v.clone().downcast::<T>().expect("memo keyed by type");
+        }
+        let v = std::rc::Rc::new(init());
+        self.memo.borrow_mut().insert(key, v.clone());
+        v
     }
 
     /// The shell scripts of instruction `i` (empty unless it is a RUN in shell form).

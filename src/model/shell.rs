@@ -601,13 +601,12 @@ impl Lexer<'_> {
     }
 
     fn char_at(&self) -> char {
-        std::str::from_utf8(&self.b[self.i..]).ok().and_then(|s| s.chars().next()).unwrap_or_else(|| {
-            // not at a char boundary: take the char that starts here
-            let end = (self.i + 4).min(self.b.len());
-            (self.i + 1..=end)
-                .find_map(|e| std::str::from_utf8(&self.b[self.i..e]).ok().and_then(|s| s.chars().next()))
-                .unwrap_or('\u{FFFD}')
-        })
+        // the shortest valid prefix of the (at most 4) bytes here is the char that starts here;
+        // decoding only those keeps a long script linear
+        let end = (self.i + 4).min(self.b.len());
+        (self.i + 1..=end)
+            .find_map(|e| std::str::from_utf8(&self.b[self.i..e]).ok().and_then(|s| s.chars().next()))
+            .unwrap_or('\u{FFFD}')
     }
 
     /// Skips `$name`, `${...}`, `$(...)`, `$((...))` or a backtick substitution.

@@ -3,7 +3,7 @@ use crate::engine::{Context, Diagnostic, Edit, Fix, FixKind, Rule, RuleMeta};
 use crate::model::shell::{base, Sep};
 use crate::syntax::Kind;
 use crate::transforms::packages::apt::{
-    cleans_lists, commands_of, in_loop, later_in_chain, list_use, lists_matter_in_stage, lists_mounted, pipeline_end, run_text, runs_update, uses_apt, words_text,
+    cleans_lists, commands_of, in_loop, list_use, lists_matter_in_stage, lists_mounted, pipeline_end, run_text, runs_update, uses_apt, words_text,
     Apt, CLEANUP, READS_LISTS,
 };
 use crate::transforms::common::{append_command, RunCommand};
@@ -73,20 +73,70 @@ enum Later {
     Stuck(usize),
 }
 
+/// The RUNs that read the package lists before they update them, in order. Built once per
+/// file: asking at every `apt-get update` of a long file stays linear.
+struct ListReaders {
+    reads: Vec<usize>,
+    /// The RUNs that clean the lists up without updating them.
+    cleanups: Vec<usize>,
+    /// The stages built FROM each stage.
+    children: Vec<Vec<usize>>,
+}
+
+impl ListReaders {
+    fn of(cx: &Context) -> ListReaders {
+        let reads = (0..cx.file.instructions.len())
+            .filter(|&j| cx.file.instructions[j].effective().kind == Kind::Run)
+            .filter(|&j| run_text(cx, j).is_some_and(|t| list_use(&t).reads_before_update))
+            .collect();
+        let cleanups = (0..cx.file.instructions.len())
+            .filter(|&j| {
+                let cs = commands_of(cx, j);
+                cs.iter().any(|(_, c)| cleans_lists(c)) && !cs.iter().any(|(_, c)| runs_update(c))
+            })
+            .collect();
+        let mut children = vec![Vec::new(); cx.model.stages.len()];
+        for s in &cx.model.stages {
+            if let Some(p) = s.parent.filter(|&p| p < s.index) {
+                children[p].push(s.index);
+            }
+        }
+        ListReaders { reads, cleanups, children }
+    }
+
+    /// The readers among the instructions after `i` that see its results 
+    /// `later_in_chain`), in order.
+    fn after(&self, cx: &Context, i: usize) -> Vec<usize> {
+        self.among(&self.reads, cx, i)
+    }
+
+    /// The instructions of `list` after `i` that see its results, in order.
+    fn among(&self, list: &[usize], cx: &Context, i: usize) -> Vec<usize> {
+        let Some(stage) = cx.model.stage_of(i) else { return Vec::new() };
+        let mut ranges = vec![i + 1..stage.instructions.end];
+        let mut todo = self.children[stage.index].clone();
+        while let Some(s) = todo.pop() {
+            ranges.push(cx.model.stages[s].instructions.clone());
+            todo.extend(self.children[s].iter().copied());
+        }
+        ranges.sort_by_key(|r| r.start);
+        let mut out = Vec::new();
+        for r in ranges {
+            let k = list.partition_point(|&x| x < r.start);
+            out.extend(list[k..].iter().copied().take_while(|&x| x < r.end));
+        }
+        out
+    }
+}
+
 /// The later instructions that read the lists RUN `i` leaves, before updating them.
 fn later_readers(cx: &Context, i: usize) -> Later {
     let mut edits = Vec::new();
     let mut lines = Vec::new();
-    for j in later_in_chain(cx, i) {
+    let readers = cx.memo(|| ListReaders::of(cx));
+    for j in readers.after(cx, i) {
         let ins = &cx.file.instructions[j];
         let node = ins.effective();
-        if node.kind != Kind::Run {
-            continue;
-        }
-        let Some(text) = run_text(cx, j) else { continue };
-        if !list_use(&text).reads_before_update {
-            continue;
-        }
         if node.json {
             return Later::Stuck(ins.start_line);
         }
@@ -150,11 +200,8 @@ impl Rule for AptListsCleanup {
             };
             let mut msg = format!("{what} leaves the package lists (/var/lib/apt/lists) in this layer");
             // a later RUN that only cleans up (it does not update again)
-            let cleanup_run = |j: usize| {
-                let cs = commands_of(cx, j);
-                cs.iter().any(|(_, c)| cleans_lists(c)) && !cs.iter().any(|(_, c)| runs_update(c))
-            };
-            if let Some(j) = later_in_chain(cx, i).into_iter().find(|&j| cleanup_run(j)) {
+            let index = cx.memo(|| ListReaders::of(cx));
+            if let Some(j) = index.among(&index.cleanups, cx, i).first().copied() {
                 msg.push_str(&format!("; the cleanup at line {} runs in a later layer and does not shrink this one", cx.file.instructions[j].start_line));
             }
             // the cleanup goes after the last apt command, at the end of its pipeline
