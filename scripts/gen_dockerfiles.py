@@ -2,6 +2,7 @@
 """Generated Dockerfiles for the scaling benchmark and for hunting superlinear cost.
 
     python3 scripts/gen_dockerfiles.py OUTDIR [--sizes 1000,4000,16000,64000]
+    python3 scripts/gen_dockerfiles.py OUTDIR --bytes 1048576   # the largest of each kind dopt reads
 
 writes OUTDIR/<kind>-<n>.Dockerfile for each kind below, with n instructions each:
   runs      consecutive `RUN echo hi` (DP201 merges them all into one)
@@ -56,8 +57,19 @@ if __name__ == "__main__":
     ap.add_argument("outdir")
     ap.add_argument("--sizes", default="1000,4000,16000,64000")
     ap.add_argument("--kinds", default=",".join(KINDS))
+    ap.add_argument("--bytes", type=int, default=0,
+                    help="instead of --sizes: for each kind, the most instructions that fit in this many bytes (<kind>-max.Dockerfile)")
     a = ap.parse_args()
     os.makedirs(a.outdir, exist_ok=True)
+    if a.bytes:
+        for k in a.kinds.split(","):
+            per = len(gen(k, 1000)) / 1000
+            n = int(a.bytes / per)
+            while len(gen(k, n)) > a.bytes:
+                n -= max(1, n // 1000)
+            with open(os.path.join(a.outdir, f"{k}-max.Dockerfile"), "w") as f:
+                f.write(gen(k, n))
+        raise SystemExit(0)
     for k in a.kinds.split(","):
         for n in [int(x) for x in a.sizes.split(",")]:
             with open(os.path.join(a.outdir, f"{k}-{n}.Dockerfile"), "w") as f:

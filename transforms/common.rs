@@ -52,8 +52,13 @@ pub struct InnerScripts {
 }
 
 impl InnerScripts {
-    /// The scripts of every `sh -c` command of every RUN, nested ones included.
-    pub fn of(cx: &Context) -> InnerScripts {
+    /// The scripts of every `sh -c` command of every RUN, nested ones included; read once per
+    /// file, however many rules ask.
+    pub fn of(cx: &Context) -> std::rc::Rc<InnerScripts> {
+        cx.memo(|| InnerScripts::build(cx))
+    }
+
+    fn build(cx: &Context) -> InnerScripts {
         let mut out = InnerScripts::default();
         for (i, ins) in cx.file.instructions.iter().enumerate() {
             let n = ins.effective();

@@ -285,7 +285,12 @@ pub fn run(text: &str, rules: &[&dyn Rule], build: &BuildContext, opts: &Options
             .filter(|d| d.fix.as_ref().is_some_and(|f| is_allowed(f, opts) && (!f.edits.is_empty() || !f.files.is_empty())))
             .filter(|d| !refused.contains(&(d.code, d.message.clone())))
             .collect();
-        cands.sort_by_key(|d| d.fix.as_ref().and_then(|f| f.span()).map(|r| (r.start, r.end)).unwrap_or((usize::MAX, 0)));
+        // the span of a fix that many findings share is worked out once
+        let mut spans: std::collections::HashMap<*const Edit, (usize, usize)> = std::collections::HashMap::new();
+        cands.sort_by_cached_key(|d| {
+            let f = d.fix.as_ref().expect("candidates have fixes");
+            *spans.entry(f.edits.as_ptr()).or_insert_with(|| f.span().map(|r| (r.start, r.end)).unwrap_or((usize::MAX, 0)))
+        });
         let mut taken: Vec<&Diagnostic> = Vec::new();
         let mut edits: Vec<Edit> = Vec::new();
         let mut taken_set = Taken::default();

@@ -282,7 +282,21 @@ pub fn later_in_chain(cx: &Context, i: usize) -> Vec<usize> {
 pub fn lists_matter_in_stage(cx: &Context, stage: usize) -> bool {
     let stages = &cx.model.stages;
     let Some(last) = stages.last() else { return false };
-    if cx.model.final_chain().contains(&stage) || stages.iter().any(|s| s.parent == Some(stage)) {
+    // the stages of the final chain, and those another stage is built FROM, found once per file
+    struct Matter(Vec<bool>);
+    let matter = cx.memo(|| {
+        let mut m = vec![false; stages.len()];
+        for s in cx.model.final_chain() {
+            m[s] = true;
+        }
+        for s in stages {
+            if let Some(p) = s.parent.filter(|&p| p < m.len()) {
+                m[p] = true;
+            }
+        }
+        Matter(m)
+    });
+    if matter.0.get(stage).copied().unwrap_or(false) {
         return true;
     }
     let from = |s: usize| {
