@@ -1,9 +1,9 @@
 //! `--format gitlab`: a GitLab Code Quality report (a JSON list of issues with `description`,
 //! `check_name`, `fingerprint`, `severity` and `location`).
 //!
-//! A fingerprint is a hash of the path, the rule, the message, the text of the instruction the
-//! finding is in (whitespace collapsed) and which occurrence of all these it is. It does not
-//! hold line numbers, so it stays the same across runs, and when lines above the finding come
+//! A fingerprint is a hash of the path, the rule, the message (line numbers in it left out),
+//! the text of the instruction the finding is in (whitespace collapsed) and which occurrence of
+//! all these it is. It does not hold line numbers, so it stays the same across runs, and when lines above the finding come
 //! or go; GitLab compares the issues of two pipelines by it.
 
 use std::collections::HashMap;
@@ -29,6 +29,11 @@ pub fn fingerprint(parts: &[&str]) -> String {
     out
 }
 
+fn line_numbers() -> &'static regex::Regex {
+    static R: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    R.get_or_init(|| regex::Regex::new(r"\blines? \d+").expect("a valid regex"))
+}
+
 #[derive(Default)]
 pub struct Gitlab {
     issues: Vec<Value>,
@@ -45,7 +50,9 @@ impl Reporter for Gitlab {
             let k = file.instructions.partition_point(|i| i.range.start <= d.range.start);
             let ins = k.checked_sub(1).map(|k| &file.instructions[k]).filter(|i| i.range.contains(&d.range.start));
             let text = ins.map(|i| file.text[i.range.clone()].split_whitespace().collect::<Vec<_>>().join(" ")).unwrap_or_default();
-            let base = fingerprint(&[&path, d.code, &d.message, &text]);
+            // a message that names another line ("the RUN at line 6") names it by number
+            let message = line_numbers().replace_all(&d.message, "line N");
+            let base = fingerprint(&[&path, d.code, &message, &text]);
             let n = seen.entry(base.clone()).or_insert(0);
             *n += 1;
             let fp = if *n == 1 { base } else { fingerprint(&[&base, &n.to_string()]) };

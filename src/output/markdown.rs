@@ -100,7 +100,7 @@ impl Reporter for Markdown {
         }
         let rest = s.findings.saturating_sub(fixes);
         if rest > 0 {
-            out.push_str(&format!("{} left as they are (see the tables).\n", plural(rest, "finding is", "findings are")));
+            out.push_str(&format!("{} (see the tables).\n", plural(rest, "finding is left as it is", "findings are left as they are")));
         }
         if !self.bases.is_empty() {
             out.push_str("\n### Base images\n\nThe final image moves to a smaller base:\n\n");
