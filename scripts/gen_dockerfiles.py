@@ -13,6 +13,7 @@ writes OUTDIR/<kind>-<n>.Dockerfile for each kind below, with n instructions eac
   comments  RUNs with a comment line between each
   cont      one RUN with n continuation lines (`&& echo i \\`)
   heredoc   RUN heredocs of 3 lines each
+  pkgs      RUNs of other package managers in turn (gem, dnf, apk, npm, yarn, zypper)
 """
 import argparse
 import os
@@ -45,12 +46,15 @@ def gen(kind, n):
         out.append("    && true\n")
     elif kind == "heredoc":
         out += [f"RUN <<EOF\necho {i}\napt-get install -y x\nEOF\n" for i in range(n)]
+    elif kind == "pkgs":
+        cmds = ["gem install g{i}", "dnf install -y d{i}", "apk add a{i}", "npm install n{i}", "yarn add y{i}", "zypper install z{i}"]
+        out += [f"RUN {cmds[i % len(cmds)].format(i=i)}\n" for i in range(n)]
     else:
         raise SystemExit(f"unknown kind {kind}")
     return "".join(out)
 
 
-KINDS = ["runs", "apt", "pip", "mixed", "stages", "comments", "cont", "heredoc"]
+KINDS = ["runs", "apt", "pip", "mixed", "stages", "comments", "cont", "heredoc", "pkgs"]
 
 if __name__ == "__main__":
     ap = argparse.ArgumentParser()

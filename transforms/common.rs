@@ -384,6 +384,34 @@ pub fn stage_chain_before(cx: &Context, i: usize) -> Vec<usize> {
     out
 }
 
+/// Like [`earlier_text_any`], with the instructions whose text satisfies `pred` found once per
+/// file (under `key`, which names the predicate), so that asking at every instruction of a long
+/// file stays linear. `pred` must be the same function for the same key.
+pub fn earlier_text_memo(cx: &Context, i: usize, key: &str, pred: impl Fn(&str) -> bool) -> bool {
+    struct Hits(Vec<usize>);
+    let hits = cx.memo_keyed(key, || Hits((0..cx.file.instructions.len()).filter(|&j| pred(&cx.file.text[cx.file.instructions[j].range.clone()])).collect()));
+    any_in_scope(cx, i, &hits.0)
+}
+
+/// Whether one of the sorted instruction indices `list` is in scope at instruction `i` (before
+/// it in its stage, or in a stage it is built FROM).
+pub fn any_in_scope(cx: &Context, i: usize, list: &[usize]) -> bool {
+    scope_ranges(cx, i).iter().any(|r| last_in(list, r).is_some())
+}
+
+/// The sorted instruction indices of each kind of instruction, found once per file.
+pub fn of_kind(cx: &Context, kind: Kind) -> std::rc::Rc<Vec<usize>> {
+    struct KindIndex(std::collections::HashMap<Kind, std::rc::Rc<Vec<usize>>>);
+    let idx = cx.memo(|| {
+        let mut m: std::collections::HashMap<Kind, Vec<usize>> = Default::default();
+        for (k, ins) in cx.file.instructions.iter().enumerate() {
+            m.entry(ins.effective().kind).or_default().push(k);
+        }
+        KindIndex(m.into_iter().map(|(k, v)| (k, std::rc::Rc::new(v))).collect())
+    });
+    idx.0.get(&kind).cloned().unwrap_or_default()
+}
+
 /// Whether the source text (heredoc bodies included) of an instruction before `i`, in its stage
 /// or a stage it is built FROM (see [`stage_chain_before`]), satisfies `pred`: a setting that an
 /// earlier step wrote into a configuration file, say.
@@ -423,7 +451,23 @@ pub fn join_path(a: &str, b: &str) -> String {
 /// `dir/subdir/name`. Paths are relative to the context, without `./`.
 pub fn copied_context_paths(cx: &Context, i: usize, name: &str, subdir: &str) -> Vec<String> {
     let mut out = Vec::new();
-    for j in stage_chain_before(cx, i) {
+    // the COPY and ADD instructions in scope, in build order
+    let (copies, adds) = (of_kind(cx, Kind::Copy), of_kind(cx, Kind::Add));
+    let mut ranges = scope_ranges(cx, i);
+    ranges.reverse();
+    let mut js: Vec<usize> = Vec::new();
+    for r in &ranges {
+        let mut part: Vec<usize> = [&copies, &adds]
+            .iter()
+            .flat_map(|l| {
+                let k = l.partition_point(|&x| x < r.start);
+                l[k..].iter().copied().take_while(|&x| x < r.end)
+            })
+            .collect();
+        part.sort_unstable();
+        js.extend(part);
+    }
+    for j in js {
         let n = cx.file.instructions[j].effective();
         if !matches!(n.kind, Kind::Copy | Kind::Add) || n.flag("from").is_some() || n.values.len() < 2 {
             continue;

@@ -157,7 +157,7 @@ pub struct Context<'a> {
     pub style: Style,
     scripts: Vec<std::sync::OnceLock<Vec<Script>>>,
     /// Indexes over the whole file that helpers build once per check (see [`Context::memo`]).
-    memo: std::cell::RefCell<std::collections::HashMap<std::any::TypeId, std::rc::Rc<dyn std::any::Any>>>,
+    memo: std::cell::RefCell<std::collections::HashMap<(std::any::TypeId, String), std::rc::Rc<dyn std::any::Any>>>,
 }
 
 impl<'a> Context<'a> {
@@ -175,12 +175,17 @@ impl<'a> Context<'a> {
     /// instructions install which packages) that keep rules linear in the size of the file
     /// when they ask about every instruction. `T` is the key: give each index its own type.
     pub fn memo<T: 'static>(&self, init: impl FnOnce() -> T) -> std::rc::Rc<T> {
-        let key = std::any::TypeId::of::<T>();
-        if let Some(v) = self.memo.borrow().get(&key) {
+        self.memo_keyed("", init)
+    }
+
+    /// Like [`Context::memo`], for several values of one type told apart by `key`.
+    pub fn memo_keyed<T: 'static>(&self, key: &str, init: impl FnOnce() -> T) -> std::rc::Rc<T> {
+        let k = (std::any::TypeId::of::<T>(), key.to_string());
+        if let Some(v) = self.memo.borrow().get(&k) {
             return v.clone().downcast::<T>().expect("memo keyed by type");
         }
         let v = std::rc::Rc::new(init());
-        self.memo.borrow_mut().insert(key, v.clone());
+        self.memo.borrow_mut().insert(k, v.clone());
         v
     }
 
