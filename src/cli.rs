@@ -506,7 +506,7 @@ impl Run<'_> {
         if let Some(r) = self.reporter.as_mut() {
             let _ = r.finish(w, &self.sum);
         }
-        if cli.quiet || !text && !(cli.write || cli.check || cli.diff) {
+        if cli.quiet || !(text || cli.write || cli.check || cli.diff) {
             return code;
         }
         let s = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });

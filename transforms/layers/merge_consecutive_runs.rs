@@ -348,8 +348,8 @@ fn extend(cx: &Context, group: &[Part], clean: &[Option<bool>; 3], next: usize, 
     }
     // a clean before an install of the same package manager: hadolint would report it
     // (`clean` is the first install or clean of each in the group)
-    for k in 0..CLEAN_ORDER.len() {
-        if clean[k] == Some(true) && p.clean_first[k].is_some() {
+    for (c, q) in clean.iter().zip(p.clean_first) {
+        if *c == Some(true) && q.is_some() {
             return Err(None);
         }
     }

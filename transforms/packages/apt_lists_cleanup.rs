@@ -113,7 +113,8 @@ impl ListReaders {
     /// The instructions of `list` after `i` that see its results, in order.
     fn among(&self, list: &[usize], cx: &Context, i: usize) -> Vec<usize> {
         let Some(stage) = cx.model.stage_of(i) else { return Vec::new() };
-        let mut ranges = vec![i + 1..stage.instructions.end];
+        let mut ranges: Vec<std::ops::Range<usize>> = Vec::new();
+        ranges.push(i + 1..stage.instructions.end);
         let mut todo = self.children[stage.index].clone();
         while let Some(s) = todo.pop() {
             ranges.push(cx.model.stages[s].instructions.clone());
