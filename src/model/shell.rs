@@ -50,6 +50,9 @@ pub struct Command {
     pub in_compound: bool,
     /// Why rules must not edit this command, if they must not.
     pub opaque: Option<&'static str>,
+    /// Where [`Command::argv`] starts, worked out once when the command is read (rules ask for
+    /// it many times per command).
+    argv_start: usize,
 }
 
 impl Command {
@@ -61,6 +64,11 @@ impl Command {
     /// The words after the name, skipping wrappers such as `sudo`, `env`, `nice`, `time`,
     /// `command`, `exec`: the program that really runs comes first.
     pub fn argv(&self) -> &[Word] {
+        &self.words[self.argv_start.min(self.words.len())..]
+    }
+
+    /// The index of the first word after wrappers (see [`Command::argv`]).
+    fn find_argv_start(&self) -> usize {
         let mut i = 0;
         while i < self.words.len() {
             let n = base(&self.words[i].text);
@@ -80,7 +88,7 @@ impl Command {
                 _ => break,
             }
         }
-        &self.words[i.min(self.words.len())..]
+        i.min(self.words.len())
     }
 
     /// The program's basename after wrappers.
@@ -270,6 +278,7 @@ pub fn parse_script(text: &str, base: usize) -> Script {
     let finish = |cur: &mut Option<Command>, cmds: &mut Vec<Command>, sep: Option<(Sep, Range<usize>)>| {
         if let Some(mut c) = cur.take() {
             c.sep_after = sep;
+            c.argv_start = c.find_argv_start();
             cmds.push(c);
         }
     };
@@ -342,6 +351,7 @@ pub fn parse_script(text: &str, base: usize) -> Script {
                     sep_before: last_sep,
                     in_compound: !blocks.is_empty(),
                     opaque: blocks.contains(&Block::For).then_some("inside a for loop"),
+                    argv_start: 0,
                 });
                 c.range.end = w.range.end;
                 // `NAME=value`: the name and `=` unquoted, the value may be quoted (`V="a b"`)
