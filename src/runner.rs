@@ -3,10 +3,12 @@
 //! `jobs` threads (std::thread::scope) take items by index; the calling thread receives the
 //! results and passes each to `emit` as soon as every earlier one has been passed, so output
 //! is the same whatever the timing, and it streams: a result waits only for those before it.
+//! Workers stay within a window of items after the last one emitted, so that one slow file
+//! does not make the others pile up in memory while they wait for it.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc;
+use std::sync::{mpsc, Condvar, Mutex};
 
 /// The number of threads `--jobs` defaults to: the machine's cores.
 pub fn default_jobs() -> usize {
@@ -30,17 +32,26 @@ where
         return;
     }
     let next = AtomicUsize::new(0);
-    // a bounded channel: workers that run far ahead of the output wait for it
-    let (tx, rx) = mpsc::sync_channel::<(usize, R)>(jobs * 4);
+    let window = jobs * 8;
+    // how many results have been emitted; workers wait while they are a window ahead of it
+    let emitted = (Mutex::new(0usize), Condvar::new());
+    let (tx, rx) = mpsc::channel::<(usize, R)>();
     std::thread::scope(|s| {
         for _ in 0..jobs {
             let tx = tx.clone();
-            let (next, work) = (&next, &work);
+            let (next, work, emitted) = (&next, &work, &emitted);
             s.spawn(move || loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 if i >= items.len() {
                     break;
                 }
+                // every item before `i` is taken, so the one the output waits for is being
+                // worked on: this wait ends
+                let mut done = emitted.0.lock().unwrap_or_else(|e| e.into_inner());
+                while i >= *done + window {
+                    done = emitted.1.wait(done).unwrap_or_else(|e| e.into_inner());
+                }
+                drop(done);
                 if tx.send((i, work(&items[i]))).is_err() {
                     break;
                 }
@@ -55,6 +66,8 @@ where
                 emit(want, r);
                 want += 1;
             }
+            *emitted.0.lock().unwrap_or_else(|e| e.into_inner()) = want;
+            emitted.1.notify_all();
         }
     });
 }
@@ -80,6 +93,28 @@ mod tests {
             );
             assert_eq!(got, items.iter().map(|&x| (x as usize, x * 2)).collect::<Vec<_>>(), "jobs {jobs}");
         }
+        // a slow first item: the others wait within the window instead of piling up
+        let ahead = AtomicUsize::new(0);
+        let max_ahead = AtomicUsize::new(0);
+        ordered(
+            &items,
+            2,
+            |&x| {
+                if x == 0 {
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                } else {
+                    let a = ahead.fetch_add(1, Ordering::SeqCst) + 1;
+                    max_ahead.fetch_max(a, Ordering::SeqCst);
+                }
+                x
+            },
+            |i, _| {
+                if i > 0 {
+                    ahead.fetch_sub(1, Ordering::SeqCst);
+                }
+            },
+        );
+        assert!(max_ahead.load(Ordering::SeqCst) <= 2 * 8, "{} results waited at once", max_ahead.load(Ordering::SeqCst));
         let mut none = 0;
         ordered(&Vec::<u8>::new(), 4, |_| 0, |_, _: i32| none += 1);
         assert_eq!(none, 0);
