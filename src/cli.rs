@@ -436,7 +436,7 @@ impl Run<'_> {
         }
         let ctx_dir = ctx.as_ref().and_then(|c| c.dir().map(Path::to_path_buf));
         let mode = if cli.write { Mode::Write } else { Mode::Report };
-        let fr = FileReport { path: &name, outcome: &out, unsafe_fixes: cli.unsafe_fixes, mode, context_dir: ctx_dir.as_deref() };
+        let fr = FileReport::new(&name, &out, cli.unsafe_fixes, mode, ctx_dir.as_deref());
         if cli.write {
             match &path {
                 None => {
@@ -647,6 +647,15 @@ fn cmd_presets() -> i32 {
         match Config::preset(name) {
             Ok(c) => {
                 println!("{name}: {}", c.description);
+                let go = match c.go_runtime {
+                    crate::config::GoRuntime::Scratch => "scratch",
+                    crate::config::GoRuntime::Distroless => "distroless",
+                };
+                let java = match c.java_runtime {
+                    crate::config::JavaRuntime::Jre => "jre",
+                    crate::config::JavaRuntime::Jlink => "jlink",
+                };
+                println!("  [go] runtime = {go}; [java] runtime = {java}");
                 for m in &c.images {
                     let to = match &m.to_image {
                         Some(r) => format!("{r}:{}", m.to),

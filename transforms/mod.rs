@@ -15,6 +15,9 @@ pub mod common;
 pub mod images;
 pub mod layers;
 pub mod packages;
+pub mod programs;
+pub mod security;
+pub mod stages;
 
 /// Every rule, in pipeline order.
 pub fn all() -> Vec<&'static dyn Rule> {
@@ -36,8 +39,15 @@ pub fn all() -> Vec<&'static dyn Rule> {
         &layers::merge_consecutive_runs::MergeConsecutiveRuns,
         &layers::add_to_copy::AddToCopy,
         &layers::exec_form_cmd::ExecFormCmd,
+        &stages::go_runtime::GoScratchRuntime,
+        &stages::java_runtime::JavaJreRuntime,
+        &stages::python_runtime::PythonVenvRuntime,
+        &stages::node_runtime::NodeProductionRuntime,
         &images::slim_base_image::SlimBaseImage,
         &images::pin_base_image::PinBaseImage,
+        &security::non_root_user::NonRootUser,
+        &security::build_secrets::BuildSecrets,
+        &security::missing_healthcheck::MissingHealthcheck,
     ]
 }
 

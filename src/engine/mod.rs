@@ -5,6 +5,10 @@
 //! or advice with no edit ([`Applicability::DisplayOnly`]). [`run`] applies the fixes that are
 //! allowed, round after round, until nothing changes; overlapping fixes wait for the next round,
 //! and a round whose output does not parse is rolled back and reported, never returned.
+//!
+//! Fixes that change what other rules decide on (a stage's base image, the stages themselves)
+//! are [`Scope::Foundation`] fixes: each is applied alone in a round of its own, before any
+//! local fix, and every rule then decides again on the result (see [`run`]).
 
 pub mod style;
 
@@ -61,6 +65,18 @@ pub struct FileChange {
     pub after: String,
 }
 
+/// What a fix changes beyond the bytes it edits, for the order in which the engine applies it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Scope {
+    /// Other rules' decisions do not depend on what it changes (a flag, a cleanup, a merge).
+    #[default]
+    Local,
+    /// It changes facts other rules decide on: the base image of a stage, or the stages
+    /// themselves (a build split into builder and runtime). The engine applies it alone, in a
+    /// round of its own before any local fix, and all rules decide again on the result.
+    Foundation,
+}
+
 /// A fix: its edits are shared, so that the findings of one fix (every RUN that one merge of
 /// 4,000 RUNs merges away, say) hold it once, and cloning a fix costs nothing.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,6 +84,7 @@ pub struct Fix {
     pub applicability: Applicability,
     pub edits: Arc<[Edit]>,
     pub files: Vec<FileChange>,
+    pub scope: Scope,
 }
 
 impl Fix {
@@ -78,11 +95,12 @@ impl Fix {
         Fix::with(Applicability::Unsafe, edits)
     }
     pub fn with(applicability: Applicability, edits: Vec<Edit>) -> Fix {
-        Fix { applicability, edits: edits.into(), files: Vec::new() }
+        Fix { applicability, edits: edits.into(), files: Vec::new(), scope: Scope::Local }
     }
-    /// Whether two fixes are one and the same (the fix several findings share).
-    pub fn same(&self, other: &Fix) -> bool {
-        Arc::ptr_eq(&self.edits, &other.edits) && !self.edits.is_empty() && self.files == other.files
+    /// Marks the fix as changing a base image or the stages (see [`Scope::Foundation`]).
+    pub fn foundation(mut self) -> Fix {
+        self.scope = Scope::Foundation;
+        self
     }
     fn span(&self) -> Option<Range<usize>> {
         let s = self.edits.iter().map(|e| e.range.start).min()?;
@@ -213,7 +231,7 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Options { unsafe_fixes: false, fix: true, max_rounds: 12, config: Arc::new(Config::default_ref().clone()) }
+        Options { unsafe_fixes: false, fix: true, max_rounds: 24, config: Arc::new(Config::default_ref().clone()) }
     }
 }
 
@@ -260,6 +278,18 @@ fn is_allowed(f: &Fix, opts: &Options) -> bool {
 }
 
 /// Runs `rules` over `text` and, when `opts.fix`, applies their fixes to a fixed point.
+///
+/// Each round takes the fixes that are allowed (safe ones, unsafe ones with `unsafe_fixes`):
+/// - when any of them is a [`Scope::Foundation`] fix, only the first of those (in pipeline
+///   order, then by position) is applied, alone, and every rule checks the result again. A rule
+///   that reads a stage's base image or the stage structure therefore always decides on the
+///   text as it will be built: `--no-install-recommends` is decided on the slim base a base
+///   swap chose, not on the full image it replaced;
+/// - otherwise every fix whose edits do not overlap an earlier one's is applied (an identical
+///   edit from two rules once); the others wait for the next round.
+///
+/// The output of a round is parsed again; a round whose output does not parse, or that changes
+/// an instruction no edit touched, is rolled back and its fixes are tried one at a time.
 pub fn run(text: &str, rules: &[&dyn Rule], build: &BuildContext, opts: &Options) -> Result<Outcome, ParseError> {
     let input = syntax::parse(text)?;
     let diagnostics = check_with(&input, rules, build, &opts.config);
@@ -296,6 +326,11 @@ pub fn run(text: &str, rules: &[&dyn Rule], build: &BuildContext, opts: &Options
             let f = d.fix.as_ref().expect("candidates have fixes");
             *spans.entry(f.edits.as_ptr()).or_insert_with(|| f.span().map(|r| (r.start, r.end)).unwrap_or((usize::MAX, 0)))
         });
+        let rule_pos = |code: &str| rules.iter().position(|r| r.meta().code == code).unwrap_or(usize::MAX);
+        let foundation = cands.iter().filter(|d| d.fix.as_ref().is_some_and(|f| f.scope == Scope::Foundation)).min_by_key(|d| rule_pos(d.code)).copied();
+        if let Some(d) = foundation {
+            cands = vec![d];
+        }
         let mut taken: Vec<&Diagnostic> = Vec::new();
         let mut edits: Vec<Edit> = Vec::new();
         let mut taken_set = Taken::default();

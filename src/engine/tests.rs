@@ -78,7 +78,7 @@ impl Rule for Creates {
     }
     fn check(&self, cx: &Context, out: &mut Vec<Diagnostic>) {
         if !cx.build.exists(".dockerignore") && !cx.file.text.contains("# done") {
-            let fix = Fix { applicability: Applicability::Safe, edits: Vec::new().into(), files: vec![FileChange { path: ".dockerignore".into(), before: None, after: ".git\n".into() }] };
+            let fix = Fix { files: vec![FileChange { path: ".dockerignore".into(), before: None, after: ".git\n".into() }], ..Fix::safe(vec![]) };
             out.push(cx.diag(&CREATES, 0..0, "no .dockerignore", Some(fix)));
         }
     }
@@ -104,4 +104,54 @@ fn a_fix_that_changes_an_instruction_it_does_not_touch_is_refused() {
     assert_eq!(out.output, "FROM a\nRUN joiner\nRUN good\nRUN other\n");
     assert_eq!(out.problems.len(), 1, "{:?}", out.problems);
     assert!(out.problems[0].contains("line 3"), "{:?}", out.problems);
+}
+
+/// Two toy rules that read the base: `Base` moves `FROM full` to `FROM slim` (a foundation fix);
+/// `Pkg` replaces `RUN install` with what the base in the text needs.
+struct Base;
+static BASE: RuleMeta = RuleMeta { code: "T010", name: "base", summary: "", fix: FixKind::Safe, hadolint: &[], docs: "" };
+impl Rule for Base {
+    fn meta(&self) -> &'static RuleMeta {
+        &BASE
+    }
+    fn check(&self, cx: &Context, out: &mut Vec<Diagnostic>) {
+        let ins = &cx.file.instructions[0];
+        if ins.args_text() == "full" {
+            let a = ins.line.to_source(ins.node.args.start);
+            let b = ins.line.to_source_end(ins.node.args.end);
+            out.push(cx.diag(&BASE, a..b, "slim", Some(Fix::safe(vec![Edit::replace(a..b, "slim")]).foundation())));
+        }
+    }
+}
+struct Pkg;
+static PKG: RuleMeta = RuleMeta { code: "T011", name: "pkg", summary: "", fix: FixKind::Safe, hadolint: &[], docs: "" };
+impl Rule for Pkg {
+    fn meta(&self) -> &'static RuleMeta {
+        &PKG
+    }
+    fn check(&self, cx: &Context, out: &mut Vec<Diagnostic>) {
+        let slim = cx.file.instructions[0].args_text() == "slim";
+        for ins in &cx.file.instructions {
+            if ins.args_text() == "install" {
+                let a = ins.line.to_source(ins.node.args.start);
+                let b = ins.line.to_source_end(ins.node.args.end);
+                let new = if slim { "install --lean headers" } else { "install --lean" };
+                out.push(cx.diag(&PKG, a..b, "lean", Some(Fix::safe(vec![Edit::replace(a..b, new)]))));
+            }
+        }
+    }
+}
+
+#[test]
+fn a_foundation_fix_goes_alone_and_the_others_decide_on_its_result() {
+    let ctx = BuildContext::default();
+    // whatever the order of the rules, the install is decided on the slim base
+    for rules in [vec![&Pkg as &dyn Rule, &Base], vec![&Base as &dyn Rule, &Pkg]] {
+        let out = run("FROM full\nRUN install\n", &rules, &ctx, &Options::default()).unwrap();
+        assert_eq!(out.output, "FROM slim\nRUN install --lean headers\n");
+        assert_eq!(out.applied.iter().map(|a| a.code).collect::<Vec<_>>(), vec!["T010", "T011"]);
+    }
+    // with the foundation fix not allowed (not a candidate), the local one is decided on the old base
+    let out = run("FROM full\nRUN install\n", &[&Pkg], &ctx, &Options::default()).unwrap();
+    assert_eq!(out.output, "FROM full\nRUN install --lean\n");
 }

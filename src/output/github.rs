@@ -23,12 +23,13 @@ impl Reporter for Github {
     fn file(&mut self, w: &mut dyn Write, f: &FileReport) -> io::Result<()> {
         let file = f.file();
         let path = super::diff::display_path(f.path);
-        for d in &f.outcome.diagnostics {
+        for (k, d) in f.outcome.diagnostics.iter().enumerate() {
             let (l, c) = file.line_col(d.range.start);
             let (el, ec) = file.line_col(d.range.end);
-            let note = match f.status(d) {
-                Status::Fixed if f.mode == super::Mode::Write => " (fixed)",
+            let note = match f.status_at(k) {
+                Status::Fixed | Status::Resolved if f.mode == super::Mode::Write => " (fixed)",
                 Status::Fixed => " (dopt --write fixes it)",
+                Status::Resolved => " (gone after dopt --write)",
                 Status::UnsafeNotApplied => " (dopt --write --unsafe-fixes fixes it; review)",
                 _ => "",
             };

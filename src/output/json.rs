@@ -2,7 +2,9 @@
 //! as each file is done, a record per file, then a summary; for streaming large runs).
 //!
 //! A finding: `path`, `line`, `column`, `end_line`, `end_column`, `code`, `name`, `message`,
-//! `fix` (`safe`, `unsafe`, `display-only` or null), `fixed` (the fix is part of the rewrite),
+//! `fix` (`safe`, `unsafe`, `display-only` or null), `fixed` (the finding is gone after the
+//! rewrite), `status` (`fixed`: by its own fix; `resolved`: by another fix, or later on the
+//! changed text; `unsafe-not-applied`, `not-applied`, `no-fix`),
 //! `explain` (the command that prints the rule's documentation), `fix_id`, `edits` and `diff`.
 //! Findings that share one fix (every RUN one merge folds away) have the same `fix_id`; its
 //! `edits` and `diff` (the unified diff of that fix alone) are given with the first of them
@@ -31,10 +33,22 @@ struct Finding<'a> {
     message: &'a str,
     fix: Option<Applicability>,
     fixed: bool,
+    status: &'static str,
     explain: String,
     fix_id: Option<usize>,
     edits: Option<Vec<super::EditPos<'a>>>,
     diff: Option<String>,
+}
+
+/// How a finding's status is spelled in JSON (and SARIF properties).
+pub fn status_name(s: Status) -> &'static str {
+    match s {
+        Status::Fixed => "fixed",
+        Status::Resolved => "resolved",
+        Status::UnsafeNotApplied => "unsafe-not-applied",
+        Status::NotApplied => "not-applied",
+        Status::NoFix => "no-fix",
+    }
 }
 
 /// The findings of a file as JSON values (with `"type": "finding"` for JSON Lines).
@@ -61,7 +75,8 @@ fn findings(f: &FileReport, typed: bool) -> Vec<Value> {
                 name: d.name,
                 message: &d.message,
                 fix: d.fix.as_ref().map(|f| f.applicability),
-                fixed: f.status(d) == Status::Fixed,
+                fixed: matches!(f.status_at(k), Status::Fixed | Status::Resolved),
+                status: status_name(f.status_at(k)),
                 explain: explain(d.code),
                 fix_id: ids[k],
                 edits: fix.map(|x| x.edits.iter().map(|e| edit_pos(file, e)).collect()),

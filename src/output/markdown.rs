@@ -1,7 +1,7 @@
 //! `--format markdown`: a pull-request body for a bot that runs `dopt --write` on a repository.
 //!
-//! A summary line (files rewritten, fixes by rule), a table per file, the base-image changes
-//! (the size effect dopt can know of), the unsafe fixes listed apart ("applied, review" or
+//! A summary line (files rewritten, fixes by rule), a table per file, the base-image and stage
+//! changes (the size effect dopt can know of), the unsafe fixes listed apart ("applied, review" or
 //! "not applied"), and each rule's one-line why. The text depends only on the files: no time,
 //! no version, files and rules in a fixed order, so a bot that runs again on the same
 //! repository produces the same body and can tell that nothing changed.
@@ -24,6 +24,8 @@ pub struct Markdown {
     bases: Vec<String>,
     errors: Vec<String>,
     files_with_findings: usize,
+    /// Findings gone after the rewrite, by other fixes.
+    resolved: usize,
     mode: Option<Mode>,
 }
 
@@ -44,23 +46,28 @@ impl Reporter for Markdown {
         let path = super::diff::display_path(f.path);
         let write = f.mode == Mode::Write;
         let mut s = format!("\n### `{path}`\n\n| line | rule | finding | fix |\n| ---: | --- | --- | --- |\n");
-        for d in ds {
+        for (k, d) in ds.iter().enumerate() {
             let line = file.line_col(d.range.start).0;
             self.codes.insert(d.code, d.name);
             let is_unsafe = d.fix.as_ref().is_some_and(|x| x.applicability == Applicability::Unsafe);
-            let status = f.status(d);
+            let status = f.status_at(k);
             let what = match (status, is_unsafe, write) {
                 (Status::Fixed, false, true) => "fixed",
                 (Status::Fixed, false, false) => "fixable",
                 (Status::Fixed, true, _) => "applied, review",
+                (Status::Resolved, ..) => "resolved in the rewrite",
                 (Status::UnsafeNotApplied, ..) => "not applied (unsafe)",
                 (Status::NotApplied, ..) => "not applied",
                 (Status::NoFix, ..) => "advice",
             };
+            if status == Status::Resolved {
+                self.resolved += 1;
+            }
             if status == Status::Fixed {
                 *self.by_rule.entry(d.code).or_insert(0) += 1;
-                if d.code == "DP301" {
-                    self.bases.push(format!("- `{path}`: {}", d.message));
+                // base images (DP3xx) and stages (DP4xx): what the image is built on
+                if d.code.starts_with("DP3") || d.code.starts_with("DP4") {
+                    self.bases.push(format!("- `{path}`, {}: {}", d.code, d.message));
                 }
             }
             let item = format!("- `{path}` line {line}, {}: {}", d.code, d.message);
@@ -98,12 +105,18 @@ impl Reporter for Markdown {
                 by_rule.join(", ")
             ));
         }
-        let rest = s.findings.saturating_sub(fixes);
+        if self.resolved > 0 {
+            out.push_str(&format!(
+                "{} resolved in the rewrite (by another fix, or fixed on the rewritten text).\n",
+                plural(self.resolved, "finding is", "findings are")
+            ));
+        }
+        let rest = s.findings.saturating_sub(fixes + self.resolved);
         if rest > 0 {
             out.push_str(&format!("{} (see the tables).\n", plural(rest, "finding is left as it is", "findings are left as they are")));
         }
         if !self.bases.is_empty() {
-            out.push_str("\n### Base images\n\nThe final image moves to a smaller base:\n\n");
+            out.push_str("\n### Base images and stages\n\nWhat the final image is built on, which decides most of its size:\n\n");
             out.push_str(&self.bases.join("\n"));
             out.push('\n');
         }

@@ -38,6 +38,8 @@ pub struct FileReport<'a> {
     pub mode: Mode,
     /// The build context directory, where files a fix creates go.
     pub context_dir: Option<&'a Path>,
+    /// What happened to each finding, worked out once (see [`FileReport::status`]).
+    statuses: std::cell::OnceCell<Vec<Status>>,
 }
 
 /// What happened to a finding's fix.
@@ -45,6 +47,10 @@ pub struct FileReport<'a> {
 pub enum Status {
     /// Its fix is part of the rewrite (applied by `--write`; in a `--write` run, applied).
     Fixed,
+    /// Its own fix was not applied as it was, but the finding is gone after the rewrite: another
+    /// fix made it moot (a stage split that replaced the base it was about), or it was fixed in
+    /// a later round on the changed text.
+    Resolved,
     /// An unsafe fix, left out without `--unsafe-fixes`.
     UnsafeNotApplied,
     /// A fix that was not applied (another fix changed the text it was for, or dopt refused
@@ -54,7 +60,11 @@ pub enum Status {
     NoFix,
 }
 
-impl FileReport<'_> {
+impl<'a> FileReport<'a> {
+    pub fn new(path: &'a str, outcome: &'a Outcome, unsafe_fixes: bool, mode: Mode, context_dir: Option<&'a Path>) -> FileReport<'a> {
+        FileReport { path, outcome, unsafe_fixes, mode, context_dir, statuses: std::cell::OnceCell::new() }
+    }
+
     pub fn file(&self) -> &Dockerfile {
         &self.outcome.input
     }
@@ -64,25 +74,60 @@ impl FileReport<'_> {
         self.outcome.changed() && self.outcome.problems.is_empty()
     }
 
+    /// What happened to diagnostic `k` of the input.
+    pub fn status_at(&self, k: usize) -> Status {
+        self.statuses.get_or_init(|| self.work_out_statuses())[k]
+    }
+
+    /// What happened to `d`, one of the input's diagnostics.
     pub fn status(&self, d: &Diagnostic) -> Status {
-        let Some(f) = &d.fix else { return Status::NoFix };
-        let allowed = match f.applicability {
-            Applicability::Safe => true,
-            Applicability::Unsafe => self.unsafe_fixes,
-            Applicability::DisplayOnly => return Status::NoFix,
-        };
-        if f.edits.is_empty() && f.files.is_empty() {
-            return Status::NoFix;
+        match self.outcome.diagnostics.iter().position(|x| std::ptr::eq(x, d)) {
+            Some(k) => self.status_at(k),
+            None => Status::NotApplied,
         }
-        if !allowed {
-            return Status::UnsafeNotApplied;
-        }
-        let left = self.outcome.remaining.iter().any(|r| r.code == d.code && r.message == d.message);
-        if self.changed() && !left {
-            Status::Fixed
-        } else {
-            Status::NotApplied
-        }
+    }
+
+    fn work_out_statuses(&self) -> Vec<Status> {
+        use std::collections::HashSet;
+        let o = self.outcome;
+        let applied: HashSet<(&str, &str)> = o.applied.iter().map(|a| (a.code, a.message.as_str())).collect();
+        let remaining: HashSet<(&str, &str)> = o.remaining.iter().map(|r| (r.code, r.message.as_str())).collect();
+        // a fix several findings share counts as applied for each of them
+        let applied_fixes: HashSet<*const Edit> = o
+            .diagnostics
+            .iter()
+            .filter(|d| applied.contains(&(d.code, d.message.as_str())))
+            .filter_map(|d| d.fix.as_ref().filter(|f| !f.edits.is_empty()).map(|f| f.edits.as_ptr()))
+            .collect();
+        let changed = self.changed();
+        o.diagnostics
+            .iter()
+            .map(|d| {
+                let Some(f) = &d.fix else { return Status::NoFix };
+                let allowed = match f.applicability {
+                    Applicability::Safe => true,
+                    Applicability::Unsafe => self.unsafe_fixes,
+                    Applicability::DisplayOnly => return Status::NoFix,
+                };
+                if f.edits.is_empty() && f.files.is_empty() {
+                    return Status::NoFix;
+                }
+                if !allowed {
+                    return Status::UnsafeNotApplied;
+                }
+                if !changed {
+                    return Status::NotApplied;
+                }
+                let key = (d.code, d.message.as_str());
+                if applied.contains(&key) || !f.edits.is_empty() && applied_fixes.contains(&f.edits.as_ptr()) {
+                    Status::Fixed
+                } else if !remaining.contains(&key) {
+                    Status::Resolved
+                } else {
+                    Status::NotApplied
+                }
+            })
+            .collect()
     }
 
     /// The unified diff of the whole rewrite, files a fix creates included (empty when nothing

@@ -95,12 +95,10 @@ impl Reporter for Sarif {
         for (k, d) in f.outcome.diagnostics.iter().enumerate() {
             let mut loc = location(&u, base);
             loc["index"] = json!(index);
-            let status = match f.status(d) {
+            let status = match f.status_at(k) {
                 Status::Fixed if f.mode == super::Mode::Write => "fixed",
                 Status::Fixed => "fixable",
-                Status::UnsafeNotApplied => "unsafe-fix",
-                Status::NotApplied => "not-applied",
-                Status::NoFix => "no-fix",
+                s => super::json::status_name(s),
             };
             let mut r = json!({
                 "ruleId": d.code,

@@ -354,11 +354,21 @@ pub fn image_packages(img: &ImageRef) -> Vec<&'static str> {
 /// before `upto`. A query rather than a set: it looks names up in an index of the file built
 /// once, so that asking at every `apt-get install` of a long file stays linear.
 pub fn installed_before(cx: &Context, i: usize, upto: &Command) -> Installed {
-    let mut base: HashSet<String> = HashSet::new();
-    if let Some(root) = stage_chain(cx, i).last().and_then(|&s| cx.model.stages[s].image()) {
-        base.extend(image_packages(&root).into_iter().map(str::to_string));
+    installed_before_on(cx, i, upto, None)
+}
+
+/// [`installed_before`], with the base image of the stage chain replaced by `base` when given
+/// (what a base swap would leave).
+pub fn installed_before_on(cx: &Context, i: usize, upto: &Command, base: Option<&ImageRef>) -> Installed {
+    let mut out: HashSet<String> = HashSet::new();
+    let root = match base {
+        Some(b) => Some(b.clone()),
+        None => stage_chain(cx, i).last().and_then(|&s| cx.model.stages[s].image()),
+    };
+    if let Some(root) = root {
+        out.extend(image_packages(&root).into_iter().map(str::to_string));
     }
-    Installed { index: cx.memo(|| AptInstalls::of(cx)), scope: crate::transforms::common::scope_ranges(cx, i), here: (i, upto.range.start), base }
+    Installed { index: cx.memo(|| AptInstalls::of(cx)), scope: crate::transforms::common::scope_ranges(cx, i), here: (i, upto.range.start), base: out }
 }
 
 /// The packages an `apt-get install` (or reinstall) command names, lower-cased.

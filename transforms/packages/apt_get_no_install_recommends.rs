@@ -2,7 +2,8 @@
 
 use crate::engine::{Applicability, Context, Diagnostic, Edit, Fix, FixKind, Rule, RuleMeta};
 use crate::model::shell::{Command, Script};
-use crate::transforms::packages::apt::{add_packages, apt_config_before, installed_before, package_name, run_has_unpinned_install, run_text, later_in_chain, Apt};
+use crate::model::ImageRef;
+use crate::transforms::packages::apt::{add_packages, apt_config_before, installed_before_on, package_name, run_has_unpinned_install, run_text, later_in_chain, Apt};
 use crate::transforms::common::run_commands;
 
 pub struct AptGetNoInstallRecommends;
@@ -84,16 +85,23 @@ fn is_versioned(name: &str, stem: &str) -> bool {
 /// `hadolint_sees` says whether hadolint reads the command as `apt-get` (DL3008 then counts
 /// the packages added).
 pub(crate) fn plan(cx: &Context, i: usize, cmd: &Command, apt: &Apt, hadolint_sees: bool) -> Plan {
-    let mut p = Plan { adds: Vec::new(), unsafe_reason: None };
     if apt_config_before(cx, i, "Install-Recommends") {
-        return p;
+        return Plan { adds: Vec::new(), unsafe_reason: None };
     }
+    plan_on(cx, i, cmd, apt, hadolint_sees, None)
+}
+
+/// What an install without its recommended packages needs, on the stage's base image or, when
+/// `base` is given, on that image instead (a base swap asks this of installs that already skip
+/// recommendations: `gcc` on `python:3.11` has `libc6-dev` from the image, on `-slim` it does not).
+pub(crate) fn plan_on(cx: &Context, i: usize, cmd: &Command, apt: &Apt, hadolint_sees: bool, base: Option<&ImageRef>) -> Plan {
+    let mut p = Plan { adds: Vec::new(), unsafe_reason: None };
     let ops = apt.operands();
     if let Some(w) = ops.iter().find(|w| w.dynamic) {
         p.unsafe_reason = Some(format!("the packages named by `{}` are not known here; one may need a recommended package", w.text));
         return p;
     }
-    let prior = installed_before(cx, i, cmd);
+    let prior = installed_before_on(cx, i, cmd, base);
     // packages already installed keep what they have: the flag changes nothing for them
     let names: Vec<String> =
         ops.iter().filter_map(|w| package_name(&w.text)).map(|n| n.to_ascii_lowercase()).filter(|n| !prior.contains(n)).collect();
