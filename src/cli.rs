@@ -1,19 +1,27 @@
-//! The command line: arguments, file discovery, input checks, modes, exit codes.
+//! The command line: arguments, modes, exit codes.
+//!
+//! Files are found by [`crate::discover`], worked on in parallel by [`crate::runner`] (each
+//! worker reads, checks and fixes one file; configurations and build contexts are loaded once
+//! per directory and shared), and the results are handed, in command-line order, to the mode
+//! (`--write`, `--diff`, `--check`, report) and the `--format` reporter on the main thread,
+//! which alone prints and writes.
 
+use std::collections::{HashMap, HashSet};
 use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use std::collections::HashMap;
-use std::sync::Arc;
-
 use crate::config::Config;
-use crate::engine::{self, Applicability, Options, Rule};
-use crate::model::context::BuildContext;
-use crate::output::{diff, parse_json, report, write};
+use crate::discover::{self, io_msg};
+use crate::engine::{self, Applicability, Options, Outcome, Rule};
+use crate::model::context::{BuildContext, Contexts};
+use crate::output::{self, parse_json, report, write, FileReport, Mode, Reporter, Summary};
 use crate::syntax;
 use crate::transforms;
+
+pub use crate::discover::is_dockerfile_name;
 
 /// Exit codes.
 pub const EXIT_OK: i32 = 0;
@@ -91,6 +99,19 @@ pub struct Cli {
     /// Refuse files larger than this many bytes.
     #[arg(long, value_name = "BYTES", default_value_t = 1 << 20)]
     pub max_file_size: u64,
+
+    /// Work on this many files at once (default: the machine's cores). Output is in the same
+    /// order whatever the number.
+    #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub jobs: Option<u32>,
+
+    /// Exit 0 even when there are findings or files to rewrite (errors still exit 2).
+    #[arg(long)]
+    pub exit_zero: bool,
+
+    /// With `--write`: exit 1 when a file was rewritten.
+    #[arg(long, requires = "write")]
+    pub exit_non_zero_on_fix: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -127,8 +148,40 @@ pub enum Cmd {
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Format {
+    /// `path:line:col: CODE message` lines
     Text,
+    /// a JSON list of findings, with their fixes as edits and diffs
     Json,
+    /// JSON Lines: a record per finding and per file as each file is done, then a summary
+    Jsonl,
+    /// SARIF 2.1.0 (GitHub code scanning)
+    Sarif,
+    /// GitHub Actions workflow commands (annotations)
+    Github,
+    /// GitLab Code Quality
+    Gitlab,
+    /// a pull-request body
+    Markdown,
+}
+
+impl Format {
+    fn reporter(self) -> Option<Box<dyn Reporter>> {
+        Some(match self {
+            Format::Text => return None,
+            Format::Json => Box::<output::json::Json>::default(),
+            Format::Jsonl => Box::<output::json::JsonLines>::default(),
+            Format::Sarif => Box::<output::sarif::Sarif>::default(),
+            Format::Github => Box::<output::github::Github>::default(),
+            Format::Gitlab => Box::<output::gitlab::Gitlab>::default(),
+            Format::Markdown => Box::<output::markdown::Markdown>::default(),
+        })
+    }
+
+    /// Whether the format tells what `--write` would do with each finding, so that fixes are
+    /// worked out even in a report.
+    fn shows_fixes(self) -> bool {
+        matches!(self, Format::Json | Format::Jsonl | Format::Sarif | Format::Github | Format::Markdown)
+    }
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
@@ -167,14 +220,20 @@ pub fn main_with(cli: Cli) -> i32 {
             return EXIT_ERROR;
         }
     };
+    let paths = if cli.paths.is_empty() { vec![PathBuf::from(".")] } else { cli.paths.clone() };
+    if cli.write && cli.format != Format::Text && paths.iter().any(|p| p.as_os_str() == "-") {
+        eprintln!("dopt: --write - prints the rewritten text to stdout; it takes no --format");
+        return EXIT_ERROR;
+    }
     let paint = report::Paint(match cli.color {
         Color::Always => true,
         Color::Never => false,
         Color::Auto => std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stdout().is_terminal(),
     });
-    let mut run = Run { cli: &cli, fixed_config, configs: HashMap::new(), paint, exit: EXIT_OK, findings: 0, fixable: 0, unsafe_fixable: 0, changed: 0, fixed: 0, files: 0, json: Vec::new() };
-    let paths = if cli.paths.is_empty() { vec![PathBuf::from(".")] } else { cli.paths.clone() };
+    let mut run = Run { cli: &cli, paint, reporter: cli.format.reporter(), exit: EXIT_OK, sum: Summary::default(), fixable: 0, unsafe_fixable: 0 };
+    run.sum.mode = Some(if cli.write { Mode::Write } else { Mode::Report });
     let mut targets = Vec::new();
+    let mut seen = HashSet::new();
     for p in &paths {
         if p.as_os_str() == "-" {
             targets.push(Target::Stdin);
@@ -182,23 +241,35 @@ pub fn main_with(cli: Cli) -> i32 {
         }
         match std::fs::metadata(p) {
             Ok(m) if m.is_dir() => {
-                let mut seen = Vec::new();
-                if let Err(e) = discover(p, &mut targets, &mut seen, &[]) {
-                    eprintln!("dopt: {e}");
-                    run.exit = run.exit.max(EXIT_ERROR);
+                let mut found = discover::Found::default();
+                discover::walk(p, &mut found, &mut seen);
+                for s in &found.skipped {
+                    eprintln!("dopt: warning: {s}");
                 }
+                for e in &found.errors {
+                    eprintln!("dopt: {e}");
+                    run.exit = EXIT_ERROR;
+                }
+                targets.extend(found.files.into_iter().map(Target::File));
             }
             Ok(_) => targets.push(Target::File(p.clone())),
             Err(e) => {
                 eprintln!("dopt: {}: {}", p.display(), io_msg(&e));
-                run.exit = run.exit.max(EXIT_ERROR);
+                run.exit = EXIT_ERROR;
             }
         }
     }
-    for t in targets {
-        run.one(t);
-    }
-    run.finish()
+    let shared = Shared { cli: &cli, fixed_config, configs: Mutex::new(HashMap::new()), contexts: Contexts::default() };
+    let jobs = cli.jobs.map(|j| j as usize).unwrap_or_else(crate::runner::default_jobs);
+    let stdout = std::io::stdout();
+    let mut w = std::io::BufWriter::new(stdout.lock());
+    crate::runner::ordered(&targets, jobs, |t| shared.analyze(t), |_, r| {
+        run.emit(&mut w, r);
+        let _ = w.flush();
+    });
+    let code = run.finish(&mut w);
+    let _ = w.flush();
+    code
 }
 
 /// A configuration and the rules it selects (after `--select` and `--ignore`).
@@ -209,66 +280,76 @@ enum Target {
     File(PathBuf),
 }
 
-struct Run<'a> {
+/// What the workers share: the options, and what is read once per directory.
+struct Shared<'a> {
     cli: &'a Cli,
     /// `--config` or `--preset`, when given.
     fixed_config: Option<Arc<Config>>,
     /// Configurations found upward from Dockerfiles, by directory.
-    configs: HashMap<PathBuf, Result<ConfigAndRules, String>>,
-    paint: report::Paint,
-    exit: i32,
-    findings: usize,
-    fixable: usize,
-    unsafe_fixable: usize,
-    changed: usize,
-    fixed: usize,
-    files: usize,
-    json: Vec<serde_json::Value>,
+    configs: Mutex<HashMap<PathBuf, Result<ConfigAndRules, String>>>,
+    contexts: Contexts,
 }
 
-impl Run<'_> {
+/// A file dopt could not work on: the message, and whether it counts as a file checked.
+struct Failure {
+    message: String,
+    counted: bool,
+}
+
+/// What a worker hands to the main thread for one file.
+struct FileResult {
+    name: String,
+    /// None: stdin.
+    path: Option<PathBuf>,
+    ctx: Option<Arc<BuildContext>>,
+    result: Result<Outcome, Failure>,
+}
+
+impl Shared<'_> {
     /// The configuration and rules for a Dockerfile in `dir`: `--config`/`--preset`, else the
-    /// nearest `dopt.toml` above it, else the default preset; then `--select`/`--ignore`.
-    fn config_for(&mut self, dir: Option<&Path>) -> Result<ConfigAndRules, String> {
+    /// nearest `dopt.toml` above it, else the default preset; then `--select`/`--ignore`, and
+    /// the `ignored:` codes of a `.hadolint.yaml` when no `dopt.toml` or `--config` applies.
+    fn config_for(&self, dir: Option<&Path>) -> Result<ConfigAndRules, String> {
         let cli = self.cli;
         let key = dir.map(Path::to_path_buf).unwrap_or_default();
-        if let Some(r) = self.configs.get(&key) {
+        if let Some(r) = self.configs.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
             return r.clone();
         }
-        let config = match &self.fixed_config {
-            Some(c) => Ok(c.clone()),
-            None => match dir.and_then(crate::config::find_config) {
-                Some(p) => Config::file(&p).map(Arc::new),
-                None => Ok(Arc::new(Config::default_ref().clone())),
-            },
+        let found = if self.fixed_config.is_none() { dir.and_then(crate::config::find_config) } else { None };
+        let own_config = cli.config.is_some() || found.is_some();
+        let config = match (&self.fixed_config, found) {
+            (Some(c), _) => Ok(c.clone()),
+            (None, Some(p)) => Config::file(&p).map(Arc::new),
+            (None, None) => Ok(Arc::new(Config::default_ref().clone())),
+        };
+        let hadolint_ignored = match dir {
+            Some(d) if !own_config => crate::config::hadolint_ignored(d),
+            _ => Ok(Vec::new()),
         };
         let r = config.and_then(|c| {
             let select = if cli.select.is_empty() { c.select.clone() } else { cli.select.clone() };
             let mut ignore = c.ignore.clone();
             ignore.extend(cli.ignore.iter().cloned());
-            let rules = select_rules(&select, &ignore).map_err(|e| format!("{}: {e}", c.source))?;
+            let mut rules = select_rules(&select, &ignore).map_err(|e| format!("{}: {e}", c.source))?;
+            let hl = hadolint_ignored?;
+            rules.retain(|r| !r.meta().hadolint.iter().any(|h| hl.iter().any(|x| x.eq_ignore_ascii_case(h))));
             Ok((c, rules))
         });
-        self.configs.insert(key, r.clone());
+        self.configs.lock().unwrap_or_else(|e| e.into_inner()).insert(key, r.clone());
         r
     }
 
-    fn fail(&mut self, name: &str, msg: &str) {
-        eprintln!("dopt: {name}: {msg}");
-        self.exit = self.exit.max(EXIT_ERROR);
-    }
-
-    fn one(&mut self, t: Target) {
+    /// Reads, checks and fixes one file (on a worker thread: prints nothing).
+    fn analyze(&self, t: &Target) -> FileResult {
         let cli = self.cli;
-        let (name, bytes, ctx_dir, path) = match &t {
+        let fail = |name: String, path: Option<PathBuf>, message: String, counted: bool| FileResult { name, path, ctx: None, result: Err(Failure { message, counted }) };
+        let (name, bytes, ctx_dir, path) = match t {
             Target::Stdin => {
                 let mut b = Vec::new();
-                let limit = cli.max_file_size;
-                if let Err(e) = std::io::stdin().take(limit + 1).read_to_end(&mut b) {
-                    self.fail("-", &io_msg(&e));
-                    return;
-                }
                 let name = cli.stdin_filename.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "-".into());
+                if let Err(e) = std::io::stdin().take(cli.max_file_size + 1).read_to_end(&mut b) {
+                    return fail(name, None, io_msg(&e), false);
+                }
                 let dir = cli.stdin_filename.as_ref().and_then(|p| p.parent().map(Path::to_path_buf)).map(|d| if d.as_os_str().is_empty() { PathBuf::from(".") } else { d });
                 (name, b, dir, None)
             }
@@ -276,154 +357,206 @@ impl Run<'_> {
                 let name = p.display().to_string();
                 let meta = match std::fs::metadata(p) {
                     Ok(m) => m,
-                    Err(e) => return self.fail(&name, &io_msg(&e)),
+                    Err(e) => return fail(name, Some(p.clone()), io_msg(&e), false),
                 };
                 if meta.len() > cli.max_file_size {
-                    return self.fail(&name, &format!("file is {} bytes, over the limit of {} (raise it with --max-file-size)", meta.len(), cli.max_file_size));
+                    let m = format!("file is {} bytes, over the limit of {} (raise it with --max-file-size)", meta.len(), cli.max_file_size);
+                    return fail(name, Some(p.clone()), m, false);
                 }
                 let b = match std::fs::read(p) {
                     Ok(b) => b,
-                    Err(e) => return self.fail(&name, &io_msg(&e)),
+                    Err(e) => return fail(name, Some(p.clone()), io_msg(&e), false),
                 };
                 let dir = p.parent().map(|d| if d.as_os_str().is_empty() { PathBuf::from(".") } else { d.to_path_buf() });
                 (name, b, dir, Some(p.clone()))
             }
         };
         if bytes.len() as u64 > cli.max_file_size {
-            return self.fail(&name, &format!("input is over the limit of {} bytes (raise it with --max-file-size)", cli.max_file_size));
+            let m = format!("input is over the limit of {} bytes (raise it with --max-file-size)", cli.max_file_size);
+            return fail(name, path, m, false);
         }
         let text = match check_text(&bytes) {
             Ok(t) => t,
-            Err(m) => return self.fail(&name, m),
+            Err(m) => return fail(name, path, m.to_string(), false),
         };
-        self.files += 1;
-        let ctx = BuildContext::new(cli.context.clone().or(ctx_dir));
+        let ctx = self.contexts.get(cli.context.clone().or(ctx_dir));
         let (config, rules) = match self.config_for(ctx.dir()) {
             Ok(c) => c,
-            Err(e) => return self.fail(&name, &e),
+            Err(e) => return fail(name, path, e, true),
         };
-        let fix = cli.diff || cli.write || cli.check;
+        let fix = cli.diff || cli.write || cli.check || cli.format.shows_fixes();
         let opts = Options { unsafe_fixes: cli.unsafe_fixes, fix, config, ..Options::default() };
-        let out = match engine::run(text, &rules, &ctx, &opts) {
+        let result = engine::run(text, &rules, &ctx, &opts).map_err(|e| Failure { message: format!("BuildKit would refuse this file: {e}"), counted: true });
+        FileResult { name, path, ctx: Some(ctx), result }
+    }
+}
+
+/// The main thread's side: modes, reports, writes, totals.
+struct Run<'a> {
+    cli: &'a Cli,
+    paint: report::Paint,
+    reporter: Option<Box<dyn Reporter>>,
+    exit: i32,
+    sum: Summary,
+    fixable: usize,
+    unsafe_fixable: usize,
+}
+
+impl Run<'_> {
+    fn fail(&mut self, w: &mut dyn Write, name: &str, msg: &str) {
+        eprintln!("dopt: {name}: {msg}");
+        self.exit = self.exit.max(EXIT_ERROR);
+        self.sum.errors += 1;
+        if let Some(r) = self.reporter.as_mut() {
+            let _ = r.error(w, name, msg);
+        }
+    }
+
+    fn emit(&mut self, w: &mut dyn Write, r: FileResult) {
+        let cli = self.cli;
+        let FileResult { name, path, ctx, result } = r;
+        let out = match result {
             Ok(o) => o,
-            Err(e) => return self.fail(&name, &format!("BuildKit would refuse this file: {e}")),
+            Err(f) => {
+                if f.counted {
+                    self.sum.files += 1;
+                }
+                return self.fail(w, &name, &f.message);
+            }
         };
+        self.sum.files += 1;
         for p in &out.problems {
             eprintln!("dopt: {name}: {p}");
         }
         let has_problems = !out.problems.is_empty();
         if has_problems {
             self.exit = self.exit.max(EXIT_ERROR);
+            self.sum.errors += 1;
         }
         let count = |a: Applicability| out.diagnostics.iter().filter(|d| d.fix.as_ref().is_some_and(|f| f.applicability == a)).count();
-        self.findings += out.diagnostics.len();
+        self.sum.findings += out.diagnostics.len();
         self.fixable += count(Applicability::Safe) + if cli.unsafe_fixes { count(Applicability::Unsafe) } else { 0 };
         if !cli.unsafe_fixes {
             self.unsafe_fixable += count(Applicability::Unsafe);
         }
         let changed = out.changed() && !has_problems;
         if changed {
-            self.changed += 1;
-            self.fixed += out.applied.len();
+            self.sum.changed += 1;
+            self.sum.fixed += out.applied.len();
         }
-        let ctx_dir_str = ctx.dir().map(|d| d.display().to_string());
+        let ctx_dir = ctx.as_ref().and_then(|c| c.dir().map(Path::to_path_buf));
+        let mode = if cli.write { Mode::Write } else { Mode::Report };
+        let fr = FileReport::new(&name, &out, cli.unsafe_fixes, mode, ctx_dir.as_deref());
         if cli.write {
             match &path {
                 None => {
                     // like a file, stdin's text is not rewritten when dopt refused a fix as a bug
                     let text = if has_problems { &out.input.text } else { &out.output };
-                    let _ = std::io::stdout().write_all(text.as_bytes());
+                    let _ = w.write_all(text.as_bytes());
                 }
                 Some(p) if changed && out.output != out.input.text => {
                     if let Err(e) = write::write_atomic(p, out.output.as_bytes()) {
-                        return self.fail(&name, &format!("could not write: {}", io_msg(&e)));
+                        return self.fail(w, &name, &format!("could not write: {}", io_msg(&e)));
                     }
                 }
                 Some(_) => {}
             }
             if changed {
+                let dir = ctx_dir.clone().unwrap_or_else(|| PathBuf::from("."));
                 for fc in &out.files {
-                    let target = ctx.dir().map(|d| d.join(&fc.path)).unwrap_or_else(|| PathBuf::from(&fc.path));
-                    if let Err(e) = write::write_atomic(&target, fc.after.as_bytes()) {
-                        self.fail(&target.display().to_string(), &format!("could not write: {}", io_msg(&e)));
+                    if let Err(e) = write::write_beside(&dir, &fc.path, fc.before.as_deref(), fc.after.as_bytes()) {
+                        self.fail(w, &fr.created_path(&fc.path), &format!("not written: {e}"));
                     }
                 }
             }
-            if !cli.quiet {
-                for d in &out.remaining {
-                    let line = report::line(&name, &syntax::parse(&out.output).unwrap_or_else(|_| out.input.clone()), d, report::Paint(false), cli.unsafe_fixes);
-                    eprintln!("{line}");
+            match self.reporter.as_mut() {
+                Some(r) => {
+                    let _ = r.file(w, &fr);
                 }
+                None if !cli.quiet => {
+                    let after = syntax::parse(&out.output).unwrap_or_else(|_| out.input.clone());
+                    for d in &out.remaining {
+                        eprintln!("{}", report::line(&name, &after, d, report::Paint(false), cli.unsafe_fixes));
+                    }
+                }
+                None => {}
             }
         } else if cli.diff {
             if changed {
-                let mut s = diff::unified(&out.input.text, &out.output, &name);
-                for fc in &out.files {
-                    let p = match &ctx_dir_str {
-                        Some(d) => Path::new(d).join(&fc.path).display().to_string(),
-                        None => fc.path.clone(),
-                    };
-                    s.push_str(&diff::new_file(fc.before.as_deref(), &fc.after, &p));
-                }
-                print!("{s}");
-                self.exit = self.exit.max(EXIT_FINDINGS);
-            }
-        } else if cli.check {
-            if changed {
-                if !cli.quiet {
-                    println!("would rewrite {name}");
-                }
+                let _ = w.write_all(fr.diff().as_bytes());
                 self.exit = self.exit.max(EXIT_FINDINGS);
             }
         } else {
-            if !out.diagnostics.is_empty() {
+            let findings = if cli.check { changed } else { !out.diagnostics.is_empty() };
+            if findings {
                 self.exit = self.exit.max(EXIT_FINDINGS);
             }
-            match cli.format {
-                Format::Text => {
-                    for d in &out.diagnostics {
-                        println!("{}", report::line(&name, &out.input, d, self.paint, cli.unsafe_fixes));
+            match self.reporter.as_mut() {
+                Some(r) => {
+                    let _ = r.file(w, &fr);
+                }
+                None if cli.check => {
+                    if changed && !cli.quiet {
+                        let _ = writeln!(w, "would rewrite {name}");
                     }
                 }
-                Format::Json => {
+                None => {
                     for d in &out.diagnostics {
-                        self.json.push(serde_json::to_value(report::json_finding(&name, &out.input, d)).unwrap_or_default());
+                        let _ = writeln!(w, "{}", report::line(&name, &out.input, d, self.paint, cli.unsafe_fixes));
                     }
                 }
             }
         }
     }
 
-    fn finish(self) -> i32 {
+    fn finish(mut self, w: &mut dyn Write) -> i32 {
         let cli = self.cli;
-        if !cli.diff && !cli.write && !cli.check && cli.format == Format::Json {
-            println!("{}", serde_json::to_string_pretty(&self.json).unwrap_or_default());
-            return self.exit;
+        let code = self.exit_code();
+        let text = self.reporter.is_none();
+        if let Some(r) = self.reporter.as_mut() {
+            let _ = r.finish(w, &self.sum);
         }
-        if cli.quiet {
-            return self.exit;
+        if cli.quiet || !(text || cli.write || cli.check || cli.diff) {
+            return code;
         }
-        let s = |n: usize, w: &str| format!("{n} {w}{}", if n == 1 { "" } else { "s" });
+        let s = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
+        let sum = &self.sum;
         if cli.write {
-            eprintln!("Fixed {} in {} ({} checked).", s(self.fixed, "finding"), s(self.changed, "file"), s(self.files, "file"));
+            eprintln!("Fixed {} in {} ({} checked).", s(sum.fixed, "finding"), s(sum.changed, "file"), s(sum.files, "file"));
         } else if cli.check || cli.diff {
-            let msg = if self.changed == 0 {
-                format!("{} checked, nothing to rewrite.", s(self.files, "file"))
+            let msg = if sum.changed == 0 {
+                format!("{} checked, nothing to rewrite.", s(sum.files, "file"))
             } else {
-                format!("{} would be rewritten ({} checked).", s(self.changed, "file"), s(self.files, "file"))
+                format!("{} would be rewritten ({} checked).", s(sum.changed, "file"), s(sum.files, "file"))
             };
-            if cli.check { println!("{msg}") } else { eprintln!("{msg}") }
+            if cli.check && text {
+                let _ = writeln!(w, "{msg}");
+            } else {
+                eprintln!("{msg}");
+            }
         } else {
-            let mut msg = format!("Found {} in {}", s(self.findings, "finding"), s(self.files, "file"));
+            let mut msg = format!("Found {} in {}", s(sum.findings, "finding"), s(sum.files, "file"));
             if self.fixable > 0 {
                 msg.push_str(&format!("; {} fixable with --write", self.fixable));
             }
             if self.unsafe_fixable > 0 {
                 msg.push_str(&format!("; {} more with --write --unsafe-fixes", self.unsafe_fixable));
             }
-            println!("{msg}.");
+            let _ = writeln!(w, "{msg}.");
         }
-        self.exit
+        code
+    }
+
+    /// The exit code after `--exit-zero` and `--exit-non-zero-on-fix`.
+    fn exit_code(&self) -> i32 {
+        let mut code = self.exit;
+        if self.cli.exit_zero && code == EXIT_FINDINGS {
+            code = EXIT_OK;
+        }
+        if self.cli.exit_non_zero_on_fix && self.sum.changed > 0 {
+            code = code.max(EXIT_FINDINGS);
+        }
+        code
     }
 }
 
@@ -435,124 +568,28 @@ pub fn check_text(bytes: &[u8]) -> Result<&str, &'static str> {
     std::str::from_utf8(bytes).map_err(|_| "not UTF-8 text; dopt reads UTF-8 Dockerfiles only")
 }
 
-fn io_msg(e: &std::io::Error) -> String {
-    let s = e.to_string();
-    match s.find(" (os error") {
-        Some(i) => s[..i].to_string(),
-        None => s,
-    }
-}
-
-/// Whether a file name is a Dockerfile dopt looks for in directories.
-pub fn is_dockerfile_name(name: &str) -> bool {
-    name == "Dockerfile"
-        || name == "Containerfile"
-        || name.ends_with(".Dockerfile")
-        || name.ends_with(".dockerfile")
-        || name.starts_with("Dockerfile.")
-        || name.starts_with("Containerfile.")
-}
-
-/// The Dockerfiles named or found (as the main command finds them) under `paths`, and the
-/// paths that could not be read.
+/// The Dockerfiles named or found (as the main command finds them, symbolic links out of a
+/// searched directory skipped with a warning) under `paths`, and the paths that could not be
+/// read.
 pub fn find_dockerfiles(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<String>) {
-    let (mut files, mut errors, mut targets) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut files, mut errors) = (Vec::new(), Vec::new());
+    let mut seen = HashSet::new();
     for p in paths {
         match std::fs::metadata(p) {
             Ok(m) if m.is_dir() => {
-                if let Err(e) = discover(p, &mut targets, &mut Vec::new(), &[]) {
-                    errors.push(e);
+                let mut found = discover::Found::default();
+                discover::walk(p, &mut found, &mut seen);
+                for s in &found.skipped {
+                    eprintln!("dopt: warning: {s}");
                 }
+                errors.extend(found.errors);
+                files.extend(found.files);
             }
             Ok(_) => files.push(p.clone()),
             Err(e) => errors.push(format!("{}: {}", p.display(), io_msg(&e))),
         }
     }
-    files.extend(targets.into_iter().filter_map(|t| match t {
-        Target::File(p) => Some(p),
-        Target::Stdin => None,
-    }));
     (files, errors)
-}
-
-const SKIP_DIRS: &[&str] = &[".git", "node_modules", "target", "vendor"];
-
-/// Walks `dir`, collecting Dockerfiles. `seen` holds the canonical directories on the current
-/// path, to detect loops through symbolic links; `ignores` the .gitignore patterns in force.
-fn discover(dir: &Path, out: &mut Vec<Target>, seen: &mut Vec<PathBuf>, ignores: &[(PathBuf, Vec<String>)]) -> Result<(), String> {
-    let canon = std::fs::canonicalize(dir).map_err(|e| format!("{}: {}", dir.display(), io_msg(&e)))?;
-    if seen.contains(&canon) {
-        return Err(format!("{}: directory loop (it leads back to {})", dir.display(), canon.display()));
-    }
-    seen.push(canon);
-    let mut ignores = ignores.to_vec();
-    if let Ok(gi) = std::fs::read_to_string(dir.join(".gitignore")) {
-        let pats: Vec<String> = gi.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#') && !l.starts_with('!')).map(String::from).collect();
-        ignores.push((dir.to_path_buf(), pats));
-    }
-    let rd = std::fs::read_dir(dir).map_err(|e| format!("{}: {}", dir.display(), io_msg(&e)))?;
-    let mut entries: Vec<_> = rd.filter_map(Result::ok).collect();
-    entries.sort_by_key(|e| e.file_name());
-    let mut result = Ok(());
-    for e in entries {
-        let name = e.file_name().to_string_lossy().into_owned();
-        let path = e.path();
-        let is_dir = std::fs::metadata(&path).map(|m| m.is_dir()).unwrap_or(false);
-        if is_ignored(&path, is_dir, &ignores) {
-            continue;
-        }
-        if is_dir {
-            if SKIP_DIRS.contains(&name.as_str()) {
-                continue;
-            }
-            if let Err(err) = discover(&path, out, seen, &ignores) {
-                eprintln!("dopt: {err}");
-                result = Err("some directories could not be searched".to_string());
-            }
-        } else if is_dockerfile_name(&name) {
-            out.push(Target::File(path));
-        }
-    }
-    seen.pop();
-    result
-}
-
-/// A small subset of .gitignore: `name`, `*.ext`, `dir/`, `/anchored`, `a/b`, with `*` and `?`.
-fn is_ignored(path: &Path, is_dir: bool, ignores: &[(PathBuf, Vec<String>)]) -> bool {
-    for (base, pats) in ignores {
-        let Ok(rel) = path.strip_prefix(base) else { continue };
-        let rel = rel.to_string_lossy().replace('\\', "/");
-        let name = rel.rsplit('/').next().unwrap_or(&rel);
-        for p in pats {
-            let (p, dir_only) = match p.strip_suffix('/') {
-                Some(x) => (x, true),
-                None => (p.as_str(), false),
-            };
-            if dir_only && !is_dir {
-                continue;
-            }
-            let anchored = p.starts_with('/') || p.trim_start_matches('/').contains('/');
-            let p = p.trim_start_matches('/');
-            let hit = if anchored { glob(p, &rel) } else { glob(p, name) };
-            if hit {
-                return true;
-            }
-        }
-    }
-    false
-}
-
-fn glob(p: &str, s: &str) -> bool {
-    fn go(p: &[u8], s: &[u8]) -> bool {
-        match (p.first(), s.first()) {
-            (None, None) => true,
-            (Some(b'*'), _) => go(&p[1..], s) || (!s.is_empty() && s[0] != b'/' && go(p, &s[1..])),
-            (Some(b'?'), Some(c)) if *c != b'/' => go(&p[1..], &s[1..]),
-            (Some(a), Some(b)) if a == b => go(&p[1..], &s[1..]),
-            _ => false,
-        }
-    }
-    go(p.as_bytes(), s.as_bytes())
 }
 
 /// The rules `--select` and `--ignore` leave.

@@ -236,6 +236,60 @@ pub fn find_config(dir: &Path) -> Option<PathBuf> {
     None
 }
 
+/// The hadolint codes the nearest `.hadolint.yaml` (or `.hadolint.yml`) in `dir` or above it
+/// lists under `ignored:`; none when there is no such file. The CLI reads it only when no
+/// `dopt.toml` or `--config` applies, and leaves out the rules that resolve those codes.
+pub fn hadolint_ignored(dir: &Path) -> Result<Vec<String>, String> {
+    let mut cur = std::fs::canonicalize(dir).ok();
+    while let Some(d) = cur {
+        for name in [".hadolint.yaml", ".hadolint.yml"] {
+            let p = d.join(name);
+            if p.is_file() {
+                let text = std::fs::read_to_string(&p).map_err(|e| format!("{}: {e}", p.display()))?;
+                return parse_hadolint_ignored(&text).map_err(|e| format!("{}: {e}", p.display()));
+            }
+        }
+        cur = d.parent().map(Path::to_path_buf);
+    }
+    Ok(Vec::new())
+}
+
+/// The `ignored:` list of a hadolint configuration: a block list (`- DL3008`) or a flow list
+/// (`[DL3008, DL3015]`). Only this key is read; the rest of the YAML is left alone.
+pub fn parse_hadolint_ignored(text: &str) -> Result<Vec<String>, String> {
+    let clean = |s: &str| s.trim().trim_matches(|c| c == '"' || c == '\'').to_string();
+    let strip_comment = |l: &str| -> String {
+        match l.find(" #") {
+            Some(i) => l[..i].to_string(),
+            None if l.trim_start().starts_with('#') => String::new(),
+            None => l.to_string(),
+        }
+    };
+    let lines: Vec<String> = text.lines().map(strip_comment).collect();
+    let Some(k) = lines.iter().position(|l| l.starts_with("ignored:")) else { return Ok(Vec::new()) };
+    let rest = lines[k]["ignored:".len()..].trim();
+    if let Some(flow) = rest.strip_prefix('[') {
+        let body = flow.strip_suffix(']').ok_or("line `ignored:`: a flow list must close on its line")?;
+        return Ok(body.split(',').map(clean).filter(|c| !c.is_empty()).collect());
+    }
+    if !rest.is_empty() {
+        return Err(format!("line {}: `ignored:` must be a list", k + 1));
+    }
+    let mut out = Vec::new();
+    for l in &lines[k + 1..] {
+        let t = l.trim();
+        if t.is_empty() {
+            continue;
+        }
+        match t.strip_prefix("- ").or_else(|| (t == "-").then_some("")) {
+            Some(item) if l.starts_with([' ', '-']) => out.push(clean(item)),
+            _ => break,
+        }
+    }
+    out.retain(|c| !c.is_empty());
+    Ok(out)
+}
+
 fn load(text: &str, source: &str, dir: Option<&Path>, depth: usize) -> Result<Config, String> {
     if depth > 8 {
         return Err(format!("{source}: `extends` goes more than 8 levels deep (a cycle?)"));
@@ -438,5 +492,16 @@ mod tests {
         assert_eq!(c.images.len(), d.images.len());
         assert!(c.images.iter().all(|m| m.id.as_deref() != Some("debian-slim")));
         assert!(load("extends = \"nope.toml\"\n", "t", None, 0).is_err());
+    }
+
+    #[test]
+    fn hadolint_ignored_lists() {
+        let y = "failure-threshold: warning\nignored:\n  - DL3008   # pins\n  - 'DL3015'\n# done\ntrustedRegistries:\n  - docker.io\n";
+        assert_eq!(parse_hadolint_ignored(y).unwrap(), vec!["DL3008", "DL3015"]);
+        assert_eq!(parse_hadolint_ignored("ignored: [DL3008, \"DL3059\"]\n").unwrap(), vec!["DL3008", "DL3059"]);
+        assert_eq!(parse_hadolint_ignored("override:\n  error:\n    - DL3001\n").unwrap(), Vec::<String>::new());
+        assert!(parse_hadolint_ignored("ignored: DL3008\n").is_err());
+        // a list at the top level: `-` at the start of the line
+        assert_eq!(parse_hadolint_ignored("ignored:\n- DL3042\nother: 1\n").unwrap(), vec!["DL3042"]);
     }
 }

@@ -7,9 +7,11 @@
 
 pub mod cli;
 pub mod config;
+pub mod discover;
 pub mod engine;
 pub mod model;
 pub mod output;
+pub mod runner;
 pub mod syntax;
 #[path = "../transforms/mod.rs"]
 pub mod transforms;

@@ -324,3 +324,101 @@ fn a_diff_of_several_files_without_final_newlines_applies() {
     assert_eq!(std::fs::read_to_string(d.join("b.Dockerfile")).unwrap(), "\u{feff}FROM python:3.11-slim\r\nRUN pip install --no-cache-dir y\r\n");
     std::fs::remove_dir_all(&d).unwrap();
 }
+
+#[cfg(unix)]
+#[test]
+fn write_on_a_repository_never_follows_links_out_of_it() {
+    let d = tempdir("untrusted");
+    let repo = d.join("repo");
+    std::fs::create_dir_all(repo.join("app")).unwrap();
+    std::fs::create_dir_all(d.join("outside")).unwrap();
+    std::fs::write(d.join("outside/victim"), NAIVE).unwrap();
+    std::fs::write(d.join("outside/Dockerfile"), NAIVE).unwrap();
+    std::os::unix::fs::symlink("../outside/victim", repo.join("Dockerfile")).unwrap();
+    std::os::unix::fs::symlink("../outside", repo.join("linked")).unwrap();
+    std::fs::write(repo.join("app/Dockerfile"), NAIVE).unwrap();
+    let o = run_in(&d, &["--write", "repo"]);
+    assert_eq!(o.status.code(), Some(0), "{}", s(&o.stderr));
+    let err = s(&o.stderr);
+    assert!(err.contains("repo/Dockerfile: a symbolic link that leads out of repo; skipped"), "{err}");
+    assert!(err.contains("repo/linked: a symbolic link that leads out of repo; skipped"), "{err}");
+    assert_eq!(std::fs::read_to_string(d.join("outside/victim")).unwrap(), NAIVE, "the file outside was rewritten");
+    assert_eq!(std::fs::read_to_string(d.join("outside/Dockerfile")).unwrap(), NAIVE);
+    assert!(std::fs::read_to_string(repo.join("app/Dockerfile")).unwrap().contains("--no-cache-dir"));
+    // a path named on the command line is the user's choice: followed
+    let o = run_in(&d, &["--write", "repo/Dockerfile"]);
+    assert_eq!(o.status.code(), Some(0), "{}", s(&o.stderr));
+    assert!(std::fs::read_to_string(d.join("outside/victim")).unwrap().contains("--no-cache-dir"));
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[cfg(unix)]
+#[test]
+fn build_context_links_out_of_the_context_are_not_read() {
+    // a lockfile that is a link out of the context: npm ci cannot be shown safe from it
+    let d = tempdir("ctxlink");
+    std::fs::create_dir_all(d.join("ctx")).unwrap();
+    std::fs::write(d.join("package-lock.json"), "{\"name\":\"a\",\"lockfileVersion\":3,\"packages\":{\"\":{\"name\":\"a\"}}}\n").unwrap();
+    std::fs::write(d.join("ctx/package.json"), "{\"name\":\"a\"}\n").unwrap();
+    std::os::unix::fs::symlink("../package-lock.json", d.join("ctx/package-lock.json")).unwrap();
+    std::fs::write(d.join("ctx/Dockerfile"), "FROM node:18-slim\nCOPY package.json package-lock.json ./\nRUN npm install\n").unwrap();
+    let linked = s(&run_in(&d, &["--select", "DP108", "ctx/Dockerfile"]).stdout);
+    // the same files, copied in: read
+    std::fs::remove_file(d.join("ctx/package-lock.json")).unwrap();
+    std::fs::copy(d.join("package-lock.json"), d.join("ctx/package-lock.json")).unwrap();
+    let copied = s(&run_in(&d, &["--select", "DP108", "ctx/Dockerfile"]).stdout);
+    assert_ne!(linked, copied, "the link was followed out of the context:\n{linked}");
+    assert!(copied.contains("DP108") && copied.contains("[*]"), "{copied}");
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn hadolint_and_tally_suppressions_and_hadolint_yaml() {
+    let d = tempdir("suppress");
+    let text = "FROM python:3.11-slim\n# hadolint ignore=DL3042\nRUN pip install flask\nRUN pip install django\n# tally ignore=hadolint/DL3042,DL3059\nRUN pip install rich\n";
+    std::fs::write(d.join("Dockerfile"), text).unwrap();
+    let o = s(&run_in(&d, &["--select", "DP101,DP201", "Dockerfile"]).stdout);
+    let lines: Vec<&str> = o.lines().filter(|l| l.contains(": DP")).collect();
+    assert_eq!(lines.len(), 2, "{o}");
+    // only the RUN at line 4: line 3 has hadolint's ignore of DL3042 (DP101), line 6 tally's
+    // of DL3042 and DL3059 (DP201)
+    assert!(lines[0].starts_with("Dockerfile:4:1: DP201"), "{o}");
+    assert!(lines[1].starts_with("Dockerfile:4:5: DP101"), "{o}");
+    // a global ignore, anywhere in the file
+    std::fs::write(d.join("Dockerfile"), format!("{text}# hadolint global ignore=DL3042\n")).unwrap();
+    let o = s(&run_in(&d, &["--select", "DP101", "Dockerfile"]).stdout);
+    assert!(!o.contains(": DP101"), "{o}");
+    // .hadolint.yaml `ignored:` is read when no dopt.toml applies
+    std::fs::write(d.join("Dockerfile"), "FROM python:3.11-slim\nRUN pip install flask\n").unwrap();
+    std::fs::write(d.join(".hadolint.yaml"), "ignored:\n  - DL3042\n").unwrap();
+    let o = run_in(&d, &["Dockerfile"]);
+    assert_eq!(o.status.code(), Some(0), "{}", s(&o.stdout));
+    std::fs::write(d.join("dopt.toml"), "[rules]\nselect = [\"ALL\"]\n").unwrap();
+    let o = run_in(&d, &["Dockerfile"]);
+    assert!(s(&o.stdout).contains(": DP101"), "a dopt.toml says otherwise: {}", s(&o.stdout));
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn exit_zero_and_exit_non_zero_on_fix() {
+    let o = run_stdin(&["-", "--exit-zero"], NAIVE.as_bytes());
+    assert_eq!(o.status.code(), Some(0));
+    assert!(s(&o.stdout).contains("DP101"));
+    let o = run_stdin(&["--check", "-", "--exit-zero"], NAIVE.as_bytes());
+    assert_eq!(o.status.code(), Some(0));
+    // errors still exit 2
+    let o = run_stdin(&["-", "--exit-zero"], b"FROM a\nRUN <<EOF\n");
+    assert_eq!(o.status.code(), Some(2));
+    let d = tempdir("nonzero");
+    std::fs::write(d.join("Dockerfile"), NAIVE).unwrap();
+    let o = run_in(&d, &["--write", "--exit-non-zero-on-fix", "."]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(std::fs::read_to_string(d.join("Dockerfile")).unwrap().contains("--no-cache-dir"));
+    let o = run_in(&d, &["--write", "--exit-non-zero-on-fix", "."]);
+    assert_eq!(o.status.code(), Some(0), "nothing left to fix");
+    // only with --write
+    assert_eq!(run_in(&d, &["--exit-non-zero-on-fix", "."]).status.code(), Some(2));
+    // --write - prints the file: no report format there
+    assert_eq!(run_stdin(&["--write", "-", "--format", "json"], NAIVE.as_bytes()).status.code(), Some(2));
+    std::fs::remove_dir_all(&d).unwrap();
+}

@@ -52,8 +52,13 @@ pub struct InnerScripts {
 }
 
 impl InnerScripts {
-    /// The scripts of every `sh -c` command of every RUN, nested ones included.
-    pub fn of(cx: &Context) -> InnerScripts {
+    /// The scripts of every `sh -c` command of every RUN, nested ones included; read once per
+    /// file, however many rules ask.
+    pub fn of(cx: &Context) -> std::rc::Rc<InnerScripts> {
+        cx.memo(|| InnerScripts::build(cx))
+    }
+
+    fn build(cx: &Context) -> InnerScripts {
         let mut out = InnerScripts::default();
         for (i, ins) in cx.file.instructions.iter().enumerate() {
             let n = ins.effective();
@@ -98,8 +103,9 @@ pub fn run_commands_incl<'a>(cx: &'a Context, inner: &'a InnerScripts) -> Vec<Ru
 pub fn run_commands_deep<'a>(cx: &'a Context, inner: &'a InnerScripts) -> Vec<RunCommand<'a>> {
     let mut out = run_commands_incl(cx, inner);
     let mut scripts: Vec<(usize, &Script)> = Vec::new();
+    let mut seen: std::collections::HashSet<*const Script> = std::collections::HashSet::new();
     for rc in &out {
-        if !scripts.iter().any(|(_, s)| std::ptr::eq(*s, rc.script)) {
+        if seen.insert(rc.script as *const Script) {
             scripts.push((rc.ins, rc.script));
         }
     }
@@ -468,18 +474,73 @@ pub fn remove_command(cx: &Context, script: &Script, k: usize) -> Option<Edit> {
 /// The value ENV gives `var` in the stage of instruction `i` before it (or in a stage it is
 /// built FROM), quotes removed; the last one wins.
 pub fn env_value_before(cx: &Context, i: usize, var: &str) -> Option<String> {
+    let idx = cx.memo(|| VarIndex::of(cx));
+    let list = idx.env.get(var)?;
+    // the nearest scope first: the stage before `i`, then each stage it is built FROM
+    let j = scope_ranges(cx, i).into_iter().find_map(|r| last_in(list, &r))?;
+    let n = cx.file.instructions[j].effective();
     let mut found = None;
-    for j in stage_chain_before(cx, i) {
-        let n = cx.file.instructions[j].effective();
-        if n.kind == Kind::Env {
-            for kv in n.values.chunks(2) {
-                if kv[0] == var {
-                    found = kv.get(1).map(|v| crate::model::unquote(v));
-                }
-            }
+    for kv in n.values.chunks(2) {
+        if kv[0] == var {
+            found = kv.get(1).map(|v| crate::model::unquote(v));
         }
     }
     found
+}
+
+/// Which instructions set which variables: ENV keys and ARG names, by variable, in order.
+/// Built once per file, so that asking about every instruction stays linear.
+pub struct VarIndex {
+    pub env: std::collections::HashMap<String, Vec<usize>>,
+    pub set: std::collections::HashMap<String, Vec<usize>>,
+}
+
+impl VarIndex {
+    fn of(cx: &Context) -> VarIndex {
+        let mut env: std::collections::HashMap<String, Vec<usize>> = Default::default();
+        let mut set: std::collections::HashMap<String, Vec<usize>> = Default::default();
+        for (k, ins) in cx.file.instructions.iter().enumerate() {
+            let n = ins.effective();
+            let names: Vec<&str> = match n.kind {
+                Kind::Env => n.values.iter().step_by(2).map(String::as_str).collect(),
+                Kind::Arg => n.values.iter().filter_map(|w| w.split('=').next()).collect(),
+                _ => continue,
+            };
+            for name in names {
+                if n.kind == Kind::Env {
+                    let e = env.entry(name.to_string()).or_default();
+                    if e.last() != Some(&k) {
+                        e.push(k);
+                    }
+                }
+                let e = set.entry(name.to_string()).or_default();
+                if e.last() != Some(&k) {
+                    e.push(k);
+                }
+            }
+        }
+        VarIndex { env, set }
+    }
+}
+
+/// The instruction ranges in scope at instruction `i`, nearest first: those before `i` in its
+/// stage, then the whole of each stage it is built FROM. [`instructions_in_scope`] lists the
+/// same instructions one by one.
+pub fn scope_ranges(cx: &Context, i: usize) -> Vec<std::ops::Range<usize>> {
+    stage_chain(cx, i)
+        .iter()
+        .enumerate()
+        .map(|(k, &s)| {
+            let st = &cx.model.stages[s];
+            if k == 0 { st.instructions.start..i } else { st.instructions.clone() }
+        })
+        .collect()
+}
+
+/// The last of the sorted indices `list` inside `r`.
+fn last_in(list: &[usize], r: &std::ops::Range<usize>) -> Option<usize> {
+    let k = list.partition_point(|&x| x < r.end);
+    list[..k].last().copied().filter(|&x| x >= r.start)
 }
 
 /// Indices of the instructions that come before `i` in its stage and in the stages it is built
@@ -492,6 +553,34 @@ pub fn stage_chain_before(cx: &Context, i: usize) -> Vec<usize> {
         out.extend(st.instructions.start..end);
     }
     out
+}
+
+/// Like [`earlier_text_any`], with the instructions whose text satisfies `pred` found once per
+/// file (under `key`, which names the predicate), so that asking at every instruction of a long
+/// file stays linear. `pred` must be the same function for the same key.
+pub fn earlier_text_memo(cx: &Context, i: usize, key: &str, pred: impl Fn(&str) -> bool) -> bool {
+    struct Hits(Vec<usize>);
+    let hits = cx.memo_keyed(key, || Hits((0..cx.file.instructions.len()).filter(|&j| pred(&cx.file.text[cx.file.instructions[j].range.clone()])).collect()));
+    any_in_scope(cx, i, &hits.0)
+}
+
+/// Whether one of the sorted instruction indices `list` is in scope at instruction `i` (before
+/// it in its stage, or in a stage it is built FROM).
+pub fn any_in_scope(cx: &Context, i: usize, list: &[usize]) -> bool {
+    scope_ranges(cx, i).iter().any(|r| last_in(list, r).is_some())
+}
+
+/// The sorted instruction indices of each kind of instruction, found once per file.
+pub fn of_kind(cx: &Context, kind: Kind) -> std::rc::Rc<Vec<usize>> {
+    struct KindIndex(std::collections::HashMap<Kind, std::rc::Rc<Vec<usize>>>);
+    let idx = cx.memo(|| {
+        let mut m: std::collections::HashMap<Kind, Vec<usize>> = Default::default();
+        for (k, ins) in cx.file.instructions.iter().enumerate() {
+            m.entry(ins.effective().kind).or_default().push(k);
+        }
+        KindIndex(m.into_iter().map(|(k, v)| (k, std::rc::Rc::new(v))).collect())
+    });
+    idx.0.get(&kind).cloned().unwrap_or_default()
 }
 
 /// Whether the source text (heredoc bodies included) of an instruction before `i`, in its stage
@@ -570,7 +659,23 @@ pub fn join_path(a: &str, b: &str) -> String {
 /// `dir/subdir/name`. Paths are relative to the context, without `./`.
 pub fn copied_context_paths(cx: &Context, i: usize, name: &str, subdir: &str) -> Vec<String> {
     let mut out = Vec::new();
-    for j in stage_chain_before(cx, i) {
+    // the COPY and ADD instructions in scope, in build order
+    let (copies, adds) = (of_kind(cx, Kind::Copy), of_kind(cx, Kind::Add));
+    let mut ranges = scope_ranges(cx, i);
+    ranges.reverse();
+    let mut js: Vec<usize> = Vec::new();
+    for r in &ranges {
+        let mut part: Vec<usize> = [&copies, &adds]
+            .iter()
+            .flat_map(|l| {
+                let k = l.partition_point(|&x| x < r.start);
+                l[k..].iter().copied().take_while(|&x| x < r.end)
+            })
+            .collect();
+        part.sort_unstable();
+        js.extend(part);
+    }
+    for j in js {
         let n = cx.file.instructions[j].effective();
         if !matches!(n.kind, Kind::Copy | Kind::Add) || n.flag("from").is_some() || n.values.len() < 2 {
             continue;
@@ -587,7 +692,7 @@ pub fn copied_context_paths(cx: &Context, i: usize, name: &str, subdir: &str) ->
             };
             if !base.is_empty() && glob_match(base, name) && !dir.contains(['*', '?', '[']) {
                 out.push(join_path(dir, name));
-            } else if !p.contains(['*', '?', '[']) && (p.is_empty() || cx.build.dir().is_some_and(|d| d.join(p).is_dir())) {
+            } else if !p.contains(['*', '?', '[']) && (p.is_empty() || cx.build.is_dir(p)) {
                 out.push(join_path(&join_path(p, subdir), name));
             }
         }
@@ -929,14 +1034,9 @@ pub fn instructions_in_scope(cx: &Context, i: usize) -> Vec<usize> {
 /// Whether `var` is set by ENV in the stage of instruction `i` (before it) or a stage it is
 /// built FROM, or by ARG in its stage before it.
 pub fn var_set_before(cx: &Context, i: usize, var: &str) -> bool {
-    instructions_in_scope(cx, i).into_iter().any(|k| {
-        let n = cx.file.instructions[k].effective();
-        match n.kind {
-            Kind::Env => n.values.iter().step_by(2).any(|k| k == var),
-            Kind::Arg => n.values.iter().any(|w| w.split('=').next() == Some(var)),
-            _ => false,
-        }
-    })
+    let idx = cx.memo(|| VarIndex::of(cx));
+    let Some(list) = idx.set.get(var) else { return false };
+    scope_ranges(cx, i).iter().any(|r| last_in(list, r).is_some())
 }
 
 /// The shell that runs shell-form instructions at some point of a stage.
@@ -958,20 +1058,47 @@ pub fn is_windows_image(base: &str) -> bool {
 /// The shell of shell-form instructions at instruction `i`: the nearest `SHELL` in scope, else
 /// `/bin/sh -c` (a base image is assumed to set no `SHELL` of its own, as Linux images do).
 pub fn stage_shell(cx: &Context, i: usize) -> StageShell {
-    for k in instructions_in_scope(cx, i) {
+    let idx = cx.memo(|| ShellIndex::of(cx));
+    if let Some(k) = idx.at.get(i).copied().flatten() {
         let n = cx.file.instructions[k].effective();
-        if n.kind == Kind::Shell && cx.file.instructions[k].node.trigger.is_none() {
-            let posix = n.json
-                && n.values.len() >= 2
-                && matches!(crate::model::shell::base(&n.values[0]), "sh" | "bash" | "dash" | "ash" | "zsh" | "ksh" | "mksh")
-                && n.values.last().is_some_and(|c| c == "-c" || (c.starts_with('-') && !c.starts_with("--") && c.ends_with('c')));
-            return if posix { StageShell::Posix(n.values.clone()) } else { StageShell::Other };
-        }
+        let posix = n.json
+            && n.values.len() >= 2
+            && matches!(crate::model::shell::base(&n.values[0]), "sh" | "bash" | "dash" | "ash" | "zsh" | "ksh" | "mksh")
+            && n.values.last().is_some_and(|c| c == "-c" || (c.starts_with('-') && !c.starts_with("--") && c.ends_with('c')));
+        return if posix { StageShell::Posix(n.values.clone()) } else { StageShell::Other };
     }
     let chain = stage_chain(cx, i);
     match chain.last() {
         Some(&root) if is_windows_image(&cx.model.stages[root].base_resolved) => StageShell::Other,
         _ => StageShell::Posix(vec!["/bin/sh".into(), "-c".into()]),
+    }
+}
+
+/// For each instruction, the `SHELL` instruction in force there (the nearest one in scope, not
+/// counting ONBUILD triggers). Built once per file.
+struct ShellIndex {
+    at: Vec<Option<usize>>,
+}
+
+impl ShellIndex {
+    fn of(cx: &Context) -> ShellIndex {
+        let ins = &cx.file.instructions;
+        let is_shell = |k: usize| ins[k].effective().kind == Kind::Shell && ins[k].node.trigger.is_none();
+        let mut at = vec![None; ins.len()];
+        // the last SHELL of each stage, or of the stage it is built FROM
+        let mut stage_end: Vec<Option<usize>> = Vec::with_capacity(cx.model.stages.len());
+        for st in &cx.model.stages {
+            let inherited = st.parent.filter(|&p| p < stage_end.len()).and_then(|p| stage_end[p]);
+            let mut cur = None;
+            for k in st.instructions.clone() {
+                at[k] = cur.or(inherited);
+                if is_shell(k) {
+                    cur = Some(k);
+                }
+            }
+            stage_end.push(cur.or(inherited));
+        }
+        ShellIndex { at }
     }
 }
 

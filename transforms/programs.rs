@@ -62,15 +62,34 @@ pub fn programs_of(cx: &Context, stages: &[usize]) -> Programs {
     let mut out = Programs::default();
     let in_stages = |i: usize| cx.model.stage_of(i).is_some_and(|s| stages.contains(&s.index));
     let cmds: Vec<RunCommand> = run_commands_incl(cx, &inner).into_iter().filter(|rc| in_stages(rc.ins)).collect();
+    let mut unseen: std::collections::HashSet<(usize, String)> = std::collections::HashSet::new();
+    // the directory each command runs in, followed through each script once (what
+    // `cwd_before` works out for one command), so that a RUN of many commands stays linear
+    let mut cwds: std::collections::HashMap<*const Script, (usize, Option<String>)> = std::collections::HashMap::new();
     for rc in &cmds {
         if let Some(why) = rc.opaque() {
             let n = rc.cmd.program().unwrap_or("?");
             let why = format!("line {}: dopt does not follow `{n}` here ({why})", cx.file.instructions[rc.ins].start_line);
-            if !out.unseen.iter().any(|(i, w)| *i == rc.ins && *w == why) {
+            if unseen.insert((rc.ins, why.clone())) {
                 out.unseen.push((rc.ins, why));
             }
         }
-        let cwd = cwd_before(rc.script, rc.cmd, workdir_at(cx, rc.ins));
+        let cwd = match position(rc.script, rc.cmd) {
+            Some(k) => {
+                let (next, dir) = cwds.entry(rc.script as *const Script).or_insert_with(|| (0, workdir_at(cx, rc.ins)));
+                if *next > k {
+                    // not in order: start over
+                    *next = 0;
+                    *dir = workdir_at(cx, rc.ins);
+                }
+                for c in &rc.script.commands[*next..k] {
+                    *dir = dir.take().and_then(|d| after_cd(c, d));
+                }
+                *next = k;
+                dir.clone()
+            }
+            None => cwd_before(rc.script, rc.cmd, workdir_at(cx, rc.ins)),
+        };
         visit(cx, rc.ins, rc.cmd, cwd.as_deref(), None, 0, &mut out);
     }
     // exec-form RUNs
@@ -186,16 +205,30 @@ pub fn cwd_before(script: &Script, cmd: &Command, start: Option<String>) -> Opti
         if std::ptr::eq(c, cmd) {
             return Some(dir);
         }
-        if c.program() != Some("cd") {
-            continue;
-        }
-        let arg = c.argv().get(1)?;
-        if c.in_compound || arg.dynamic || arg.text.starts_with('~') || arg.text == "-" {
-            return None;
-        }
-        dir = normalize(&join_abs(&dir, &arg.text));
+        dir = after_cd(c, dir)?;
     }
     Some(dir)
+}
+
+/// The directory after command `c` runs in `dir`: moved when it is a `cd`; None when it goes
+/// somewhere not known.
+fn after_cd(c: &Command, dir: String) -> Option<String> {
+    if c.program() != Some("cd") {
+        return Some(dir);
+    }
+    let arg = c.argv().get(1)?;
+    if c.in_compound || arg.dynamic || arg.text.starts_with('~') || arg.text == "-" {
+        return None;
+    }
+    Some(normalize(&join_abs(&dir, &arg.text)))
+}
+
+/// The index of `cmd` among the commands of `script`, when it is one of them.
+fn position(script: &Script, cmd: &Command) -> Option<usize> {
+    let size = std::mem::size_of::<Command>().max(1);
+    let off = (cmd as *const Command as usize).checked_sub(script.commands.as_ptr() as usize)?;
+    let k = off / size;
+    (off % size == 0 && script.commands.get(k).is_some_and(|c| std::ptr::eq(c, cmd))).then_some(k)
 }
 
 /// Whether a COPY/ADD before `i` puts something at image path `p`.
@@ -206,19 +239,31 @@ fn is_copied_path(cx: &Context, i: usize, p: &str) -> bool {
 /// The working directory of instruction `i` (absolute): the WORKDIRs before it in its stage and
 /// the stages it is built FROM, `/` when none; None when a WORKDIR uses a variable.
 pub fn workdir_at(cx: &Context, i: usize) -> Option<String> {
-    let mut wd = "/".to_string();
-    for j in stage_chain_before(cx, i) {
-        let n = cx.file.instructions[j].effective();
-        if n.kind != Kind::Workdir || cx.file.instructions[j].node.trigger.is_some() {
-            continue;
+    // the working directory at every instruction, worked out once per file: each stage starts
+    // where the stage it is built FROM ends
+    struct Workdirs(Vec<Option<String>>);
+    let w = cx.memo(|| {
+        let ins = &cx.file.instructions;
+        let mut at: Vec<Option<String>> = vec![Some("/".to_string()); ins.len()];
+        let mut stage_end: Vec<Option<String>> = Vec::with_capacity(cx.model.stages.len());
+        for st in &cx.model.stages {
+            let mut wd = st.parent.filter(|&p| p < stage_end.len()).map_or(Some("/".to_string()), |p| stage_end[p].clone());
+            for j in st.instructions.clone() {
+                at[j] = wd.clone();
+                let n = ins[j].effective();
+                if n.kind != Kind::Workdir || ins[j].node.trigger.is_some() {
+                    continue;
+                }
+                wd = match (wd, n.values.first()) {
+                    (Some(d), Some(v)) if !v.contains('$') => Some(normalize(&join_abs(&d, &crate::model::unquote(v)))),
+                    _ => None,
+                };
+            }
+            stage_end.push(wd);
         }
-        let v = n.values.first()?;
-        if v.contains('$') {
-            return None;
-        }
-        wd = normalize(&join_abs(&wd, &crate::model::unquote(v)));
-    }
-    Some(wd)
+        Workdirs(at)
+    });
+    w.0.get(i).cloned().unwrap_or_else(|| Some("/".to_string()))
 }
 
 /// `p` made absolute against `dir`.

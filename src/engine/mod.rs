@@ -77,10 +77,12 @@ pub enum Scope {
     Foundation,
 }
 
+/// A fix: its edits are shared, so that the findings of one fix (every RUN that one merge of
+/// 4,000 RUNs merges away, say) hold it once, and cloning a fix costs nothing.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Fix {
     pub applicability: Applicability,
-    pub edits: Vec<Edit>,
+    pub edits: Arc<[Edit]>,
     pub files: Vec<FileChange>,
     pub scope: Scope,
 }
@@ -93,7 +95,7 @@ impl Fix {
         Fix::with(Applicability::Unsafe, edits)
     }
     pub fn with(applicability: Applicability, edits: Vec<Edit>) -> Fix {
-        Fix { applicability, edits, files: Vec::new(), scope: Scope::Local }
+        Fix { applicability, edits: edits.into(), files: Vec::new(), scope: Scope::Local }
     }
     /// Marks the fix as changing a base image or the stages (see [`Scope::Foundation`]).
     pub fn foundation(mut self) -> Fix {
@@ -172,6 +174,8 @@ pub struct Context<'a> {
     pub config: &'a Config,
     pub style: Style,
     scripts: Vec<std::sync::OnceLock<Vec<Script>>>,
+    /// Indexes over the whole file that helpers build once per check (see [`Context::memo`]).
+    memo: std::cell::RefCell<std::collections::HashMap<(std::any::TypeId, String), std::rc::Rc<dyn std::any::Any>>>,
 }
 
 impl<'a> Context<'a> {
@@ -181,7 +185,26 @@ impl<'a> Context<'a> {
 
     pub fn with_config(file: &'a Dockerfile, model: &'a Model, build: &'a BuildContext, config: &'a Config) -> Context<'a> {
         let scripts = (0..file.instructions.len()).map(|_| std::sync::OnceLock::new()).collect();
-        Context { file, model, build, config, style: Style::of(file), scripts }
+        Context { file, model, build, config, style: Style::of(file), scripts, memo: Default::default() }
+    }
+
+    /// A value computed once per file and check: the first call runs `init`, later calls get
+    /// the same value. For indexes over the whole file (which SHELL is in force where, which
+    /// instructions install which packages) that keep rules linear in the size of the file
+    /// when they ask about every instruction. `T` is the key: give each index its own type.
+    pub fn memo<T: 'static>(&self, init: impl FnOnce() -> T) -> std::rc::Rc<T> {
+        self.memo_keyed("", init)
+    }
+
+    /// Like [`Context::memo`], for several values of one type told apart by `key`.
+    pub fn memo_keyed<T: 'static>(&self, key: &str, init: impl FnOnce() -> T) -> std::rc::Rc<T> {
+        let k = (std::any::TypeId::of::<T>(), key.to_string());
+        if let Some(v) = self.memo.borrow().get(&k) {
+            return v.clone().downcast::<T>().expect("memo keyed by type");
+        }
+        let v = std::rc::Rc::new(init());
+        self.memo.borrow_mut().insert(k, v.clone());
+        v
     }
 
     /// The shell scripts of instruction `i` (empty unless it is a RUN in shell form).
@@ -297,7 +320,12 @@ pub fn run(text: &str, rules: &[&dyn Rule], build: &BuildContext, opts: &Options
             .filter(|d| d.fix.as_ref().is_some_and(|f| is_allowed(f, opts) && (!f.edits.is_empty() || !f.files.is_empty())))
             .filter(|d| !refused.contains(&(d.code, d.message.clone())))
             .collect();
-        cands.sort_by_key(|d| d.fix.as_ref().and_then(|f| f.span()).map(|r| (r.start, r.end)).unwrap_or((usize::MAX, 0)));
+        // the span of a fix that many findings share is worked out once
+        let mut spans: std::collections::HashMap<*const Edit, (usize, usize)> = std::collections::HashMap::new();
+        cands.sort_by_cached_key(|d| {
+            let f = d.fix.as_ref().expect("candidates have fixes");
+            *spans.entry(f.edits.as_ptr()).or_insert_with(|| f.span().map(|r| (r.start, r.end)).unwrap_or((usize::MAX, 0)))
+        });
         let rule_pos = |code: &str| rules.iter().position(|r| r.meta().code == code).unwrap_or(usize::MAX);
         let foundation = cands.iter().filter(|d| d.fix.as_ref().is_some_and(|f| f.scope == Scope::Foundation)).min_by_key(|d| rule_pos(d.code)).copied();
         if let Some(d) = foundation {
@@ -305,14 +333,16 @@ pub fn run(text: &str, rules: &[&dyn Rule], build: &BuildContext, opts: &Options
         }
         let mut taken: Vec<&Diagnostic> = Vec::new();
         let mut edits: Vec<Edit> = Vec::new();
+        let mut taken_set = Taken::default();
         for d in cands {
             let f = d.fix.as_ref().unwrap();
-            if !f.edits.is_empty() && f.edits.iter().all(|e| edits.contains(e)) {
-                continue; // the same edit from another rule: applied once
+            if taken_set.has_fix(f) || !f.edits.is_empty() && f.edits.iter().all(|e| taken_set.has_edit(e)) {
+                continue; // the same edit from another rule, or the fix of another finding: applied once
             }
-            if f.edits.iter().any(|e| edits.iter().any(|t| overlaps(&e.range, &t.range))) {
+            if f.edits.iter().any(|e| taken_set.overlaps(&e.range)) {
                 continue; // waits for the next round
             }
+            taken_set.take(f);
             edits.extend(f.edits.iter().cloned());
             taken.push(d);
         }
@@ -393,6 +423,44 @@ pub fn run(text: &str, rules: &[&dyn Rule], build: &BuildContext, opts: &Options
     Ok(out)
 }
 
+/// The edits taken in a round, indexed so that each look is logarithmic: a round of a file
+/// with thousands of fixes stays linear.
+#[derive(Default)]
+struct Taken {
+    fixes: HashSet<*const Edit>,
+    edits: HashSet<Edit>,
+    /// The ranges taken, by (start, end). They do not overlap one another.
+    ranges: std::collections::BTreeSet<(usize, usize)>,
+}
+
+impl Taken {
+    fn has_fix(&self, f: &Fix) -> bool {
+        !f.edits.is_empty() && self.fixes.contains(&f.edits.as_ptr())
+    }
+    fn has_edit(&self, e: &Edit) -> bool {
+        self.edits.contains(e)
+    }
+    fn take(&mut self, f: &Fix) {
+        self.fixes.insert(f.edits.as_ptr());
+        for e in f.edits.iter() {
+            self.edits.insert(e.clone());
+            self.ranges.insert((e.range.start, e.range.end));
+        }
+    }
+    /// Whether `q` overlaps a range taken (see [`overlaps`]).
+    fn overlaps(&self, q: &Range<usize>) -> bool {
+        // a range that starts before q: only the last one can reach into it (they do not
+        // overlap one another, and an insertion there would lie inside it)
+        if let Some(&(s, e)) = self.ranges.range(..(q.start, 0)).next_back() {
+            if overlaps(q, &(s..e)) {
+                return true;
+            }
+        }
+        // ranges that start inside q (or at it): the first few decide
+        self.ranges.range((q.start, 0)..=(q.end, usize::MAX)).any(|&(s, e)| overlaps(q, &(s..e)))
+    }
+}
+
 /// A placeholder while the input's parse is in use as the current text.
 fn empty_dockerfile() -> Dockerfile {
     Dockerfile::empty()
@@ -403,19 +471,40 @@ fn empty_dockerfile() -> Dockerfile {
 fn untouched_unchanged(old: &Dockerfile, new: &Dockerfile, edits: &[Edit]) -> Result<(), String> {
     let mut es: Vec<&Edit> = edits.iter().collect();
     es.sort_by_key(|e| (e.range.start, e.range.end));
+    es.dedup();
+    // the edits do not overlap, so sorted by start they are sorted by end too; `growth[k]` is
+    // how much the first k edits lengthen the text
+    let mut growth = Vec::with_capacity(es.len() + 1);
+    growth.push(0isize);
+    for e in &es {
+        growth.push(growth.last().unwrap() + e.content.len() as isize - e.range.len() as isize);
+    }
+    // the edits that end at or before pos, less insertions at pos itself
     let shift = |pos: usize| -> isize {
-        es.iter().filter(|e| e.range.end <= pos && !(e.range.is_empty() && e.range.start == pos)).map(|e| e.content.len() as isize - e.range.len() as isize).sum()
+        let mut k = es.partition_point(|e| e.range.end <= pos);
+        while k > 0 && es[k - 1].range.is_empty() && es[k - 1].range.start == pos {
+            k -= 1;
+        }
+        growth[k]
     };
+    // the last edit that starts at or before pos (the one with the greatest end among them)
+    let mut max_end = Vec::with_capacity(es.len() + 1);
+    max_end.push(None);
+    for e in &es {
+        max_end.push(Some(max_end.last().copied().flatten().unwrap_or(0).max(e.range.end)));
+    }
+    let last_from = |pos: usize| max_end[es.partition_point(|e| e.range.start <= pos)];
+    let new_starts: std::collections::HashMap<usize, usize> = new.instructions.iter().enumerate().map(|(k, n)| (n.range.start, k)).collect();
     for ins in &old.instructions {
         let r = &ins.range;
         let start = (r.start as isize + shift(r.start)) as usize;
-        let found = new.instructions.iter().find(|n| n.range.start == start);
+        let found = new_starts.get(&start).map(|&k| &new.instructions[k]);
         // an instruction whose start no edit reaches still starts there
-        let start_edited = es.iter().any(|e| e.range.start <= r.start && r.start <= e.range.end);
+        let start_edited = last_from(r.start).is_some_and(|end| end >= r.start);
         if found.is_none() && !start_edited {
             return Err(format!("the instruction at line {} would no longer start where it did", ins.start_line));
         }
-        let touched = es.iter().any(|e| e.range.start <= r.end && e.range.end >= r.start);
+        let touched = last_from(r.end).is_some_and(|end| end >= r.start);
         if touched {
             continue;
         }
@@ -446,16 +535,25 @@ pub fn check_with(file: &Dockerfile, rules: &[&dyn Rule], build: &BuildContext, 
         r.check(&cx, &mut out);
     }
     let sup = suppressions(file);
-    out.retain(|d| !is_suppressed(file, &sup, d));
+    if !sup.is_empty() {
+        out.retain(|d| !is_suppressed(file, rules, &sup, d));
+    }
     out.sort_by(|a, b| (a.range.start, a.code).cmp(&(b.range.start, b.code)));
     out
 }
 
-/// `# dopt: ignore` or `# dopt: ignore[DP101,DP102]` on the line before an instruction
-/// suppresses findings in that instruction; `# dopt: ignore-file[...]` anywhere, in the file.
+/// A suppression comment: on the line before an instruction it suppresses findings in that
+/// instruction; a file-wide one, anywhere in the file.
+///
+/// - `# dopt: ignore`, `# dopt: ignore[DP101,pip-no-cache-dir]`, `# dopt: ignore-file[...]`;
+/// - `# hadolint ignore=DL3008,DL3015` and `# hadolint global ignore=...`: the dopt rules that
+///   resolve those hadolint codes (`RuleMeta::hadolint`);
+/// - `# tally ignore=...` and `# tally global ignore=...`, with tally's codes (`hadolint/DL3008`
+///   or `DL3008`) or dopt's.
 struct Suppression {
     /// 1-based line the suppression applies to (0: the whole file).
     line: usize,
+    /// None: every rule.
     codes: Option<Vec<String>>,
 }
 
@@ -466,29 +564,50 @@ fn suppressions(file: &Dockerfile) -> Vec<Suppression> {
             continue;
         }
         let t = file.text[it.range.clone()].trim();
-        let Some(rest) = t.strip_prefix('#').map(str::trim_start).and_then(|r| r.strip_prefix("dopt:")) else { continue };
-        let rest = rest.trim();
-        let (whole, rest) = if let Some(r) = rest.strip_prefix("ignore-file") {
-            (true, r)
-        } else if let Some(r) = rest.strip_prefix("ignore") {
-            (false, r)
-        } else {
+        let Some(body) = t.strip_prefix('#').map(str::trim_start) else { continue };
+        let next_line = || file.line_col(it.range.end).0;
+        if let Some(rest) = body.strip_prefix("dopt:") {
+            let rest = rest.trim();
+            let (whole, rest) = if let Some(r) = rest.strip_prefix("ignore-file") {
+                (true, r)
+            } else if let Some(r) = rest.strip_prefix("ignore") {
+                (false, r)
+            } else {
+                continue;
+            };
+            let codes = rest.trim().strip_prefix('[').and_then(|r| r.split(']').next()).map(|c| c.split(',').map(|x| x.trim().to_string()).collect());
+            out.push(Suppression { line: if whole { 0 } else { next_line() }, codes });
             continue;
+        }
+        // `# hadolint ignore=A,B`, `# hadolint global ignore=A`, and the same with `tally`
+        let Some(rest) = body.strip_prefix("hadolint").or_else(|| body.strip_prefix("tally")) else { continue };
+        if !rest.starts_with([' ', '\t']) {
+            continue;
+        }
+        let rest = rest.trim_start();
+        let (whole, rest) = match rest.strip_prefix("global") {
+            Some(r) if r.starts_with([' ', '\t']) => (true, r.trim_start()),
+            _ => (false, rest),
         };
-        let codes = rest.trim().strip_prefix('[').and_then(|r| r.split(']').next()).map(|c| c.split(',').map(|x| x.trim().to_string()).collect());
-        let line = if whole { 0 } else { file.line_col(it.range.end).0 };
-        out.push(Suppression { line, codes });
+        let Some(list) = rest.strip_prefix("ignore").map(str::trim_start).and_then(|r| r.strip_prefix('=')) else { continue };
+        let list = list.split_whitespace().next().unwrap_or("");
+        let codes: Vec<String> = list.split(',').map(|c| c.trim()).filter(|c| !c.is_empty()).map(|c| c.strip_prefix("hadolint/").unwrap_or(c).to_string()).collect();
+        if codes.is_empty() {
+            continue;
+        }
+        out.push(Suppression { line: if whole { 0 } else { next_line() }, codes: Some(codes) });
     }
     out
 }
 
-fn is_suppressed(file: &Dockerfile, sup: &[Suppression], d: &Diagnostic) -> bool {
-    if sup.is_empty() {
-        return false;
-    }
+fn is_suppressed(file: &Dockerfile, rules: &[&dyn Rule], sup: &[Suppression], d: &Diagnostic) -> bool {
     let line = file.line_col(d.range.start).0;
-    let ins_line = file.instructions.iter().find(|i| i.range.contains(&d.range.start)).map(|i| i.start_line).unwrap_or(line);
-    sup.iter().any(|s| (s.line == 0 || s.line == ins_line) && s.codes.as_ref().is_none_or(|c| c.iter().any(|x| x == d.code || x == d.name)))
+    // the instruction the finding is in (instructions are in order, and do not overlap)
+    let k = file.instructions.partition_point(|i| i.range.start <= d.range.start);
+    let ins_line = k.checked_sub(1).map(|k| &file.instructions[k]).filter(|i| i.range.contains(&d.range.start)).map(|i| i.start_line).unwrap_or(line);
+    let hadolint = rules.iter().map(|r| r.meta()).find(|m| m.code == d.code).map(|m| m.hadolint).unwrap_or(&[]);
+    let names = |x: &String| x == d.code || x == d.name || hadolint.iter().any(|h| h.eq_ignore_ascii_case(x));
+    sup.iter().any(|s| (s.line == 0 || s.line == ins_line) && s.codes.as_ref().is_none_or(|c| c.iter().any(names)))
 }
 
 /// Two edits conflict when their ranges overlap; an insertion conflicts with a range it falls

@@ -141,7 +141,9 @@ impl Model {
 
     /// The stage an instruction belongs to.
     pub fn stage_of(&self, instruction: usize) -> Option<&Stage> {
-        self.stages.iter().find(|s| s.instructions.contains(&instruction))
+        // stages are in order and do not overlap
+        let k = self.stages.partition_point(|s| s.instructions.start <= instruction);
+        k.checked_sub(1).map(|k| &self.stages[k]).filter(|s| s.instructions.contains(&instruction))
     }
 
     /// The bytes of stage `index` in the file, for a fix that replaces a whole stage: from the

@@ -1,6 +1,4 @@
-//! The text and JSON reports: one finding a line, `path:line:col: CODE message`.
-
-use serde::Serialize;
+//! The text report: one finding a line, `path:line:col: CODE message`.
 
 use crate::engine::{Applicability, Diagnostic};
 use crate::syntax::Dockerfile;
@@ -34,33 +32,4 @@ pub fn fix_mark(d: &Diagnostic, unsafe_fixes: bool) -> &'static str {
 pub fn line(path: &str, file: &Dockerfile, d: &Diagnostic, paint: Paint, unsafe_fixes: bool) -> String {
     let (l, c) = file.line_col(d.range.start);
     format!("{}:{l}:{c}: {} {}{}", paint.bold(path), paint.red(d.code), d.message, paint.cyan(fix_mark(d, unsafe_fixes)))
-}
-
-#[derive(Serialize)]
-pub struct JsonFinding<'a> {
-    pub path: &'a str,
-    pub line: usize,
-    pub column: usize,
-    pub end_line: usize,
-    pub end_column: usize,
-    pub code: &'static str,
-    pub name: &'static str,
-    pub message: &'a str,
-    pub fix: Option<Applicability>,
-}
-
-pub fn json_finding<'a>(path: &'a str, file: &Dockerfile, d: &'a Diagnostic) -> JsonFinding<'a> {
-    let (line, column) = file.line_col(d.range.start);
-    let (end_line, end_column) = file.line_col(d.range.end);
-    JsonFinding {
-        path,
-        line,
-        column,
-        end_line,
-        end_column,
-        code: d.code,
-        name: d.name,
-        message: &d.message,
-        fix: d.fix.as_ref().map(|f| f.applicability),
-    }
 }

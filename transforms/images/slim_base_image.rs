@@ -479,15 +479,9 @@ fn python_packages(cx: &Context) -> (Vec<String>, Vec<String>) {
     let mut files = Vec::new();
     let mut pkgs = Vec::new();
     let mut names: Vec<String> = ["pyproject.toml", "Pipfile", "Pipfile.lock", "poetry.lock", "setup.py", "setup.cfg"].iter().map(|s| s.to_string()).collect();
-    if let Some(dir) = cx.build.dir() {
-        if let Ok(rd) = std::fs::read_dir(dir) {
-            let mut reqs: Vec<String> = rd
-                .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
-                .filter(|n| n.starts_with("requirements") && n.ends_with(".txt"))
-                .collect();
-            reqs.sort();
-            names.splice(0..0, reqs);
-        }
+    if let Some(list) = cx.build.list_shared("") {
+        let reqs: Vec<String> = list.iter().filter(|n| n.starts_with("requirements") && n.ends_with(".txt")).cloned().collect();
+        names.splice(0..0, reqs);
     }
     for n in names {
         let Some(text) = cx.build.read(&n) else { continue };

@@ -233,7 +233,10 @@ impl Rule for AddToCopy {
             // reports such a COPY, not such an ADD)
             let dest = node.values.last().map(|d| d.trim_matches(['"', '\''])).unwrap_or("");
             let absolute = dest.starts_with('/') || dest.starts_with('$') || dest.get(1..3).is_some_and(|d| d == ":\\" || d == ":/");
-            let workdir = instructions_in_scope(cx, i).into_iter().any(|k| cx.file.instructions[k].node.kind == Kind::Workdir);
+            // the WORKDIRs (not ONBUILD ones), found once per file
+            struct Workdirs(Vec<usize>);
+            let wd = cx.memo(|| Workdirs((0..cx.file.instructions.len()).filter(|&k| cx.file.instructions[k].node.kind == Kind::Workdir).collect()));
+            let workdir = crate::transforms::common::any_in_scope(cx, i, &wd.0);
             if !absolute && !workdir && ins.node.trigger.is_none() {
                 unknown.get_or_insert(format!("the destination `{dest}` is relative to a WORKDIR this file does not set"));
             }

@@ -319,9 +319,11 @@ fn same_flags(cx: &Context, a: usize, b: usize) -> bool {
 /// The comment lines between instructions `a` and `b` (`a < b`), trimmed.
 fn comments_between<'a>(cx: &Context<'a>, a: usize, b: usize) -> Vec<&'a str> {
     let (from, to) = (cx.file.instructions[a].range.end, cx.file.instructions[b].range.start);
-    cx.file
-        .items
+    // the items are in file order: only those between the two are looked at
+    let k = cx.file.items.partition_point(|it| it.range.start < from);
+    cx.file.items[k..]
         .iter()
+        .take_while(|it| it.range.start < to)
         .filter(|it| it.kind == ItemKind::Comment && it.range.start >= from && it.range.end <= to)
         .map(|it| cx.file.text[it.range.clone()].trim())
         .collect()
@@ -335,7 +337,7 @@ fn is_pragma(comment: &str) -> bool {
 
 /// Why RUN `next` cannot be merged into the part before it: `Err(None)` when it is simply
 /// not a candidate, `Err(Some(why))` when it is one that dopt cannot merge.
-fn extend(cx: &Context, group: &[Part], next: usize, errexit: bool) -> Result<Part, Option<&'static str>> {
+fn extend(cx: &Context, group: &[Part], clean: &[Option<bool>; 3], next: usize, errexit: bool) -> Result<Part, Option<&'static str>> {
     let prev = group.last().expect("a group has a part");
     if !same_flags(cx, prev.ins, next) || crate::transforms::packages::apt_get_update_merge::left_to_dp106(cx, next) {
         return Err(None);
@@ -345,8 +347,9 @@ fn extend(cx: &Context, group: &[Part], next: usize, errexit: bool) -> Result<Pa
         return Err(None);
     }
     // a clean before an install of the same package manager: hadolint would report it
-    for k in 0..CLEAN_ORDER.len() {
-        if group.iter().find_map(|g| g.clean_first[k]) == Some(true) && p.clean_first[k].is_some() {
+    // (`clean` is the first install or clean of each in the group)
+    for (c, q) in clean.iter().zip(p.clean_first) {
+        if *c == Some(true) && q.is_some() {
             return Err(None);
         }
     }
@@ -400,11 +403,15 @@ impl Rule for MergeConsecutiveRuns {
             }
             let errexit = shell_errexit(&shell);
             let Some(first) = part(cx, start) else { continue };
+            let mut clean = first.clean_first;
             let mut group = vec![first];
             let mut blocked = None;
             while i < n {
-                match extend(cx, &group, i, errexit) {
+                match extend(cx, &group, &clean, i, errexit) {
                     Ok(p) => {
+                        for (c, q) in clean.iter_mut().zip(p.clean_first) {
+                            *c = c.or(q);
+                        }
                         group.push(p);
                         i += 1;
                     }
@@ -446,7 +453,9 @@ fn group_style(cx: &Context, group: &[usize]) -> ChainStyle {
     let count = |it: &mut dyn Iterator<Item = usize>| it.map(|i| chain_counts(cx, i)).fold((0, 0), |a, c| (a.0 + c.0, a.1 + c.1));
     let (mut l, mut t) = count(&mut group.iter().copied());
     if l == 0 && t == 0 {
-        (l, t) = count(&mut (0..cx.file.instructions.len()));
+        // the whole file's, counted once per file however many groups ask
+        struct FileChains((usize, usize));
+        (l, t) = cx.memo(|| FileChains(count(&mut (0..cx.file.instructions.len())))).0;
     }
     if l > t {
         ChainStyle::Leading

@@ -9,7 +9,7 @@ use crate::engine::{Context, Edit};
 use crate::model::ImageRef;
 use crate::model::shell::{base, flag_matches, Command, Script, Sep, Word};
 use crate::syntax::Kind;
-use crate::transforms::common::{mount_targets, mounts, stage_chain, stage_chain_before};
+use crate::transforms::common::{mount_targets, mounts, stage_chain};
 
 /// The two apt front-ends the rules read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -273,7 +273,21 @@ pub fn later_in_chain(cx: &Context, i: usize) -> Vec<usize> {
 pub fn lists_matter_in_stage(cx: &Context, stage: usize) -> bool {
     let stages = &cx.model.stages;
     let Some(last) = stages.last() else { return false };
-    if cx.model.final_chain().contains(&stage) || stages.iter().any(|s| s.parent == Some(stage)) {
+    // the stages of the final chain, and those another stage is built FROM, found once per file
+    struct Matter(Vec<bool>);
+    let matter = cx.memo(|| {
+        let mut m = vec![false; stages.len()];
+        for s in cx.model.final_chain() {
+            m[s] = true;
+        }
+        for s in stages {
+            if let Some(p) = s.parent.filter(|&p| p < m.len()) {
+                m[p] = true;
+            }
+        }
+        Matter(m)
+    });
+    if matter.0.get(stage).copied().unwrap_or(false) {
         return true;
     }
     let from = |s: usize| {
@@ -328,14 +342,15 @@ pub fn image_packages(img: &ImageRef) -> Vec<&'static str> {
 
 /// The packages installed before a point: in the base image of the stage chain of `i` (see
 /// [`image_packages`]), by apt in earlier instructions of the chain, and by the commands of `i`
-/// before `upto`.
-pub fn installed_before(cx: &Context, i: usize, upto: &Command) -> HashSet<String> {
+/// before `upto`. A query rather than a set: it looks names up in an index of the file built
+/// once, so that asking at every `apt-get install` of a long file stays linear.
+pub fn installed_before(cx: &Context, i: usize, upto: &Command) -> Installed {
     installed_before_on(cx, i, upto, None)
 }
 
 /// [`installed_before`], with the base image of the stage chain replaced by `base` when given
 /// (what a base swap would leave).
-pub fn installed_before_on(cx: &Context, i: usize, upto: &Command, base: Option<&ImageRef>) -> HashSet<String> {
+pub fn installed_before_on(cx: &Context, i: usize, upto: &Command, base: Option<&ImageRef>) -> Installed {
     let mut out: HashSet<String> = HashSet::new();
     let root = match base {
         Some(b) => Some(b.clone()),
@@ -344,28 +359,72 @@ pub fn installed_before_on(cx: &Context, i: usize, upto: &Command, base: Option<
     if let Some(root) = root {
         out.extend(image_packages(&root).into_iter().map(str::to_string));
     }
-    let mut add = |c: &Command| {
-        if let Some(a) = Apt::of(c) {
-            if matches!(a.sub(), "install" | "reinstall") {
-                for w in a.operands() {
-                    if let Some(n) = package_name(&w.text) {
-                        out.insert(n.to_ascii_lowercase());
-                    }
+    Installed { index: cx.memo(|| AptInstalls::of(cx)), scope: crate::transforms::common::scope_ranges(cx, i), here: (i, upto.range.start), base: out }
+}
+
+/// The packages an `apt-get install` (or reinstall) command names, lower-cased.
+fn apt_installs(c: &Command) -> Vec<String> {
+    match Apt::of(c) {
+        Some(a) if matches!(a.sub(), "install" | "reinstall") => a.operands().iter().filter_map(|w| package_name(&w.text)).map(|n| n.to_ascii_lowercase()).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Which commands install which packages with apt: for each package, the instructions and the
+/// offsets of the commands, in order. Built once per file.
+pub struct AptInstalls {
+    by_package: std::collections::HashMap<String, Vec<(usize, usize)>>,
+}
+
+impl AptInstalls {
+    fn of(cx: &Context) -> AptInstalls {
+        let mut by_package: std::collections::HashMap<String, Vec<(usize, usize)>> = Default::default();
+        for j in 0..cx.file.instructions.len() {
+            for (_, c) in commands_of(cx, j) {
+                for n in apt_installs(c) {
+                    by_package.entry(n).or_default().push((j, c.range.start));
                 }
             }
         }
-    };
-    for j in stage_chain_before(cx, i) {
-        for (_, c) in commands_of(cx, j) {
-            add(c);
+        for v in by_package.values_mut() {
+            v.sort_unstable();
         }
+        AptInstalls { by_package }
     }
-    for (_, c) in commands_of(cx, i) {
-        if c.range.start < upto.range.start {
-            add(c);
-        }
+}
+
+/// The packages installed before a point (see [`installed_before`]).
+pub struct Installed {
+    index: std::rc::Rc<AptInstalls>,
+    /// The instructions before the point, as ranges.
+    scope: Vec<std::ops::Range<usize>>,
+    /// The instruction of the point, and its offset: commands of it before the offset count.
+    here: (usize, usize),
+    /// The base image's packages.
+    base: HashSet<String>,
+}
+
+impl Installed {
+    fn in_scope(&self, list: &[(usize, usize)]) -> bool {
+        let before_here = {
+            let k = list.partition_point(|&x| x < (self.here.0, 0));
+            list.get(k).is_some_and(|&(j, off)| j == self.here.0 && off < self.here.1)
+        };
+        before_here
+            || self.scope.iter().any(|r| {
+                let k = list.partition_point(|&(j, _)| j < r.start);
+                list.get(k).is_some_and(|&(j, _)| j < r.end)
+            })
     }
-    out
+
+    pub fn contains(&self, name: &str) -> bool {
+        self.base.contains(name) || self.index.by_package.get(name).is_some_and(|l| self.in_scope(l))
+    }
+
+    /// Whether a package whose name satisfies `pred` is installed.
+    pub fn any(&self, pred: impl Fn(&str) -> bool) -> bool {
+        self.base.iter().any(|n| pred(n)) || self.index.by_package.iter().any(|(n, l)| pred(n) && self.in_scope(l))
+    }
 }
 
 /// The text a RUN (or ONBUILD RUN) runs: its command line (continuations joined) and its
@@ -626,11 +685,18 @@ pub fn run_has_unpinned_install(cx: &Context, i: usize) -> bool {
 /// Whether an earlier instruction of the stage chain turns an apt setting off in a
 /// configuration file (`echo 'APT::Install-Recommends "0";' > /etc/apt/apt.conf.d/...`).
 pub fn apt_config_before(cx: &Context, i: usize, key: &str) -> bool {
-    stage_chain_before(cx, i).into_iter().any(|j| {
-        run_text(cx, j).is_some_and(|t| {
-            t.contains("apt.conf") && t.lines().any(|l| {
-                let l = l.to_ascii_lowercase();
-                l.contains(&key.to_ascii_lowercase()) && (l.contains("\"0\"") || l.contains("false") || l.contains("\\\"0\\\""))
+    // the RUNs that write apt configuration at all, found once per file
+    struct AptConf(Vec<usize>);
+    let conf = cx.memo(|| AptConf((0..cx.file.instructions.len()).filter(|&j| run_text(cx, j).is_some_and(|t| t.contains("apt.conf"))).collect()));
+    let key = key.to_ascii_lowercase();
+    crate::transforms::common::scope_ranges(cx, i).into_iter().any(|r| {
+        let k = conf.0.partition_point(|&j| j < r.start);
+        conf.0[k..].iter().take_while(|&&j| j < r.end).any(|&j| {
+            run_text(cx, j).is_some_and(|t| {
+                t.lines().any(|l| {
+                    let l = l.to_ascii_lowercase();
+                    l.contains(&key) && (l.contains("\"0\"") || l.contains("false") || l.contains("\\\"0\\\""))
+                })
             })
         })
     })

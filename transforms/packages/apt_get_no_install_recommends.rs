@@ -1,5 +1,4 @@
 //! DP103 apt-get-no-install-recommends
-use std::collections::HashSet;
 
 use crate::engine::{Applicability, Context, Diagnostic, Edit, Fix, FixKind, Rule, RuleMeta};
 use crate::model::shell::{Command, Script};
@@ -103,13 +102,12 @@ pub(crate) fn plan_on(cx: &Context, i: usize, cmd: &Command, apt: &Apt, hadolint
         p.unsafe_reason = Some(format!("the packages named by `{}` are not known here; one may need a recommended package", w.text));
         return p;
     }
-    let prior: HashSet<String> = installed_before_on(cx, i, cmd, base);
+    let prior = installed_before_on(cx, i, cmd, base);
     // packages already installed keep what they have: the flag changes nothing for them
     let names: Vec<String> =
         ops.iter().filter_map(|w| package_name(&w.text)).map(|n| n.to_ascii_lowercase()).filter(|n| !prior.contains(n)).collect();
-    let mut have = prior.clone();
-    have.extend(names.iter().cloned());
-    let has = |n: &str| have.contains(n);
+    let has = |n: &str| names.iter().any(|x| x == n) || prior.contains(n);
+    let have_any = |pred: &dyn Fn(&str) -> bool| names.iter().any(|x| pred(x)) || prior.any(pred);
     let find = |pred: &dyn Fn(&str) -> bool| names.iter().find(|n| pred(n)).cloned();
     let mut unsafe_: Vec<String> = Vec::new();
 
@@ -132,14 +130,14 @@ pub(crate) fn plan_on(cx: &Context, i: usize, cmd: &Command, apt: &Apt, hadolint
             p.adds.push(("dirmngr", format!("`{n}` reaches keyservers through it")));
         }
     }
-    let has_compiler = ["build-essential", "gcc", "g++", "clang"].iter().any(|x| has(x)) || have.iter().any(|n| is_versioned(n, "gcc") || is_versioned(n, "clang"));
+    let has_compiler = || ["build-essential", "gcc", "g++", "clang"].iter().any(|x| has(x)) || have_any(&|n| is_versioned(n, "gcc") || is_versioned(n, "clang"));
     if let Some(n) = find(&|n| matches!(n, "python3-pip" | "python-pip")) {
-        let headers = have.iter().any(|x| x.starts_with("python") && x.ends_with("-dev") || x.starts_with("libpython"));
-        if !(has_compiler && headers) {
+        let headers = have_any(&|x| x.starts_with("python") && x.ends_with("-dev") || x.starts_with("libpython"));
+        if !(has_compiler() && headers) {
             unsafe_.push(format!("`{n}` loses `build-essential` and `python3-dev`, which pip needs to build packages from source"));
         }
     }
-    if names.iter().any(|n| n == "cmake") && !has_compiler {
+    if names.iter().any(|n| n == "cmake") && !has_compiler() {
         unsafe_.push("`cmake` loses `gcc` and `make`".to_string());
     }
     if names.iter().any(|n| n == "npm") && !has("git") {

@@ -3,10 +3,10 @@ use crate::engine::{Context, Diagnostic, Edit, Fix, FixKind, Rule, RuleMeta};
 use crate::model::shell::{BlockKind, Sep};
 use crate::syntax::Kind;
 use crate::transforms::packages::apt::{
-    cleans_lists, commands_of, in_loop, later_in_chain, list_use, lists_matter_in_stage, lists_mounted, pipeline_end, run_text, runs_update, uses_apt, words_text,
+    cleans_lists, commands_of, in_loop, list_use, lists_matter_in_stage, lists_mounted, pipeline_end, run_text, runs_update, uses_apt, words_text,
     Apt, CLEANUP, READS_LISTS,
 };
-use crate::transforms::common::{append_command, block_command, stage_chain_before, sudo_prefix, RunCommand};
+use crate::transforms::common::{append_command, block_command, sudo_prefix, RunCommand};
 
 pub struct AptListsCleanup;
 
@@ -94,79 +94,156 @@ enum Later {
     Stuck(usize),
 }
 
+/// What `later_readers` asks of every instruction, worked out once per file so that asking at
+/// every `apt-get update` of a long file stays linear: sorted lists of instruction indices.
+struct ListIndex {
+    /// RUNs that read the package lists before they update them.
+    reads: Vec<usize>,
+    /// RUNs that clean the lists up without updating them.
+    cleanups: Vec<usize>,
+    /// RUNs with an `apt-get update` that always runs (not inside a block, not opaque).
+    refreshes: Vec<usize>,
+    /// Instructions that may change apt's sources.
+    source_changes: Vec<usize>,
+    /// The stages built FROM each stage.
+    children: Vec<Vec<usize>>,
+}
+
+impl ListIndex {
+    fn of(cx: &Context) -> ListIndex {
+        let n = cx.file.instructions.len();
+        let runs = |j: &usize| cx.file.instructions[*j].effective().kind == Kind::Run;
+        let reads = (0..n).filter(runs).filter(|&j| run_text(cx, j).is_some_and(|t| list_use(&t).reads_before_update)).collect();
+        let cleanups = (0..n)
+            .filter(|&j| {
+                let cs = commands_of(cx, j);
+                cs.iter().any(|(_, c)| cleans_lists(c)) && !cs.iter().any(|(_, c)| runs_update(c))
+            })
+            .collect();
+        let refreshes =
+            (0..n).filter(|&k| commands_of(cx, k).iter().any(|(sc, c)| runs_update(c) && c.scope.is_empty() && sc.opaque.is_none())).collect();
+        let source_changes = (0..n).filter(|&k| may_change_apt_sources(&cx.file.text[cx.file.instructions[k].range.clone()])).collect();
+        let mut children = vec![Vec::new(); cx.model.stages.len()];
+        for s in &cx.model.stages {
+            if let Some(p) = s.parent.filter(|&p| p < s.index) {
+                children[p].push(s.index);
+            }
+        }
+        ListIndex { reads, cleanups, refreshes, source_changes, children }
+    }
+
+    /// The ranges of instructions after `i` that see its results: the rest of its stage, and
+    /// every stage built FROM it, directly or not; in file order.
+    fn after_ranges(&self, cx: &Context, i: usize) -> Vec<std::ops::Range<usize>> {
+        let Some(stage) = cx.model.stage_of(i) else { return Vec::new() };
+        let mut ranges = vec![i + 1..stage.instructions.end];
+        let mut todo = self.children[stage.index].clone();
+        while let Some(s) = todo.pop() {
+            ranges.push(cx.model.stages[s].instructions.clone());
+            todo.extend(self.children[s].iter().copied());
+        }
+        ranges.sort_by_key(|r| r.start);
+        ranges
+    }
+
+    /// The instructions of `list` in `range`.
+    fn within<'l>(list: &'l [usize], range: &std::ops::Range<usize>) -> &'l [usize] {
+        let a = list.partition_point(|&x| x < range.start);
+        let b = list.partition_point(|&x| x < range.end);
+        &list[a..b.max(a)]
+    }
+
+    /// The ranges of instructions that run between `i` and `j` in the build of `j`'s stage
+    /// (`j` sees the results of `i`).
+    fn between(cx: &Context, i: usize, j: usize) -> Vec<std::ops::Range<usize>> {
+        let mut out = Vec::new();
+        let mut end = j;
+        let mut cur = cx.model.stage_of(j).map(|s| s.index);
+        let mut guard = 0;
+        while let Some(s) = cur {
+            let st = &cx.model.stages[s];
+            let start = st.instructions.start.max(i + 1);
+            if start < end {
+                out.push(start..end);
+            }
+            if st.instructions.contains(&i) || guard > cx.model.stages.len() {
+                break;
+            }
+            guard += 1;
+            cur = st.parent;
+            end = cur.map(|p| cx.model.stages[p].instructions.end).unwrap_or(0);
+        }
+        out
+    }
+}
+
 /// The later instructions that read the lists RUN `i` leaves, before updating them; a RUN
 /// after one that updates the lists again reads that one's lists, not these.
 fn later_readers(cx: &Context, i: usize) -> Later {
     let mut edits = Vec::new();
     let mut lines = Vec::new();
     let mut sources_change = false;
-    for j in later_in_chain(cx, i) {
-        let ins = &cx.file.instructions[j];
-        let node = ins.effective();
-        if node.kind != Kind::Run {
-            continue;
-        }
-        // the instructions that run between `i` and `j` in the build of `j`'s stage
-        let between: Vec<usize> = stage_chain_before(cx, j).into_iter().filter(|&k| k > i).collect();
-        let refreshed = between.iter().any(|&k| commands_of(cx, k).iter().any(|(sc, c)| runs_update(c) && c.scope.is_empty() && sc.opaque.is_none()));
-        if refreshed {
-            continue;
-        }
-        let Some(text) = run_text(cx, j) else { continue };
-        if !list_use(&text).reads_before_update {
-            continue;
-        }
-        let changes_sources = |k: &usize| may_change_apt_sources(&cx.file.text[cx.file.instructions[*k].range.clone()]);
-        sources_change |= between.iter().any(changes_sources);
-        if node.json {
-            return Later::Stuck(ins.start_line);
-        }
-        let mut found = false;
-        for (script, cmd) in commands_of(cx, j) {
-            if runs_update(cmd) {
+    let index = cx.memo(|| ListIndex::of(cx));
+    for range in index.after_ranges(cx, i) {
+        for &j in ListIndex::within(&index.reads, &range) {
+            let between = ListIndex::between(cx, i, j);
+            if between.iter().any(|r| !ListIndex::within(&index.refreshes, r).is_empty()) {
+                // this RUN, and every later one of this range, reads a newer update's lists
                 break;
             }
-            // what runs before the reading command in its own RUN counts too
-            let before_cmd = &cx.file.text[ins.range.start..cmd.range.start];
-            let reads = match Apt::of(cmd) {
-                Some(a) => READS_LISTS.contains(&a.sub()),
-                None => words_text(cmd).is_some_and(|t| list_use(&t).reads_before_update),
-            };
-            if !reads {
-                continue;
+            sources_change |= between.iter().any(|r| !ListIndex::within(&index.source_changes, r).is_empty());
+            let ins = &cx.file.instructions[j];
+            let node = ins.effective();
+            if node.json {
+                return Later::Stuck(ins.start_line);
             }
-            let editable = Apt::of(cmd).is_some()
-                && cmd.opaque.is_none()
-                && script.opaque.is_none()
-                && matches!(cmd.sep_before, None | Some(Sep::And | Sep::Semi | Sep::Newline));
-            if !editable {
-                // `dpkg -i x.deb || apt-get -f install`: the update goes in front of the script
-                // instead, when its first command always runs
-                let first = script.commands.first();
-                let at_start = first.filter(|f| {
-                    script.opaque.is_none() && f.opaque.is_none() && f.scope.is_empty() && f.sep_before.is_none() && !script.heredoc && !matches!(f.sep_after, Some((Sep::Or, _))) && std::ptr::eq(script, &cx.scripts(j)[0])
-                });
-                match at_start {
-                    Some(f) => {
-                        sources_change |= may_change_apt_sources(&cx.file.text[ins.range.start..f.range.start]);
-                        edits.push(Edit::insert(f.range.start, format!("{}apt-get update && ", sudo_prefix(cx, cmd))));
-                        lines.push(ins.start_line);
-                        found = true;
-                        break;
-                    }
-                    None => return Later::Stuck(ins.start_line),
+            let mut found = false;
+            for (script, cmd) in commands_of(cx, j) {
+                if runs_update(cmd) {
+                    break;
                 }
+                // what runs before the reading command in its own RUN counts too
+                let before_cmd = &cx.file.text[ins.range.start..cmd.range.start];
+                let reads = match Apt::of(cmd) {
+                    Some(a) => READS_LISTS.contains(&a.sub()),
+                    None => words_text(cmd).is_some_and(|t| list_use(&t).reads_before_update),
+                };
+                if !reads {
+                    continue;
+                }
+                let editable = Apt::of(cmd).is_some()
+                    && cmd.opaque.is_none()
+                    && script.opaque.is_none()
+                    && matches!(cmd.sep_before, None | Some(Sep::And | Sep::Semi | Sep::Newline));
+                if !editable {
+                    // `dpkg -i x.deb || apt-get -f install`: the update goes in front of the script
+                    // instead, when its first command always runs
+                    let first = script.commands.first();
+                    let at_start = first.filter(|f| {
+                        script.opaque.is_none() && f.opaque.is_none() && f.scope.is_empty() && f.sep_before.is_none() && !script.heredoc && !matches!(f.sep_after, Some((Sep::Or, _))) && std::ptr::eq(script, &cx.scripts(j)[0])
+                    });
+                    match at_start {
+                        Some(f) => {
+                            sources_change |= may_change_apt_sources(&cx.file.text[ins.range.start..f.range.start]);
+                            edits.push(Edit::insert(f.range.start, format!("{}apt-get update && ", sudo_prefix(cx, cmd))));
+                            lines.push(ins.start_line);
+                            found = true;
+                            break;
+                        }
+                        None => return Later::Stuck(ins.start_line),
+                    }
+                }
+                sources_change |= may_change_apt_sources(before_cmd);
+                let a = Apt::of(cmd).unwrap();
+                edits.push(Edit::insert(cmd.range.start, format!("{}apt-get update && ", sudo_prefix(cx, a.cmd))));
+                lines.push(ins.start_line);
+                found = true;
+                break;
             }
-            sources_change |= may_change_apt_sources(before_cmd);
-            let a = Apt::of(cmd).unwrap();
-            edits.push(Edit::insert(cmd.range.start, format!("{}apt-get update && ", sudo_prefix(cx, a.cmd))));
-            lines.push(ins.start_line);
-            found = true;
-            break;
-        }
-        if !found {
-            // the text reads the lists somewhere the shell model does not show
-            return Later::Stuck(ins.start_line);
+            if !found {
+                // the text reads the lists somewhere the shell model does not show
+                return Later::Stuck(ins.start_line);
+            }
         }
     }
     Later::Editable(edits, lines, sources_change)
@@ -228,11 +305,9 @@ impl Rule for AptListsCleanup {
             };
             let mut msg = format!("{what} leaves the package lists (/var/lib/apt/lists) in this layer");
             // a later RUN that only cleans up (it does not update again)
-            let cleanup_run = |j: usize| {
-                let cs = commands_of(cx, j);
-                cs.iter().any(|(_, c)| cleans_lists(c)) && !cs.iter().any(|(_, c)| runs_update(c))
-            };
-            if let Some(j) = later_in_chain(cx, i).into_iter().find(|&j| cleanup_run(j)) {
+            let index = cx.memo(|| ListIndex::of(cx));
+            let first_cleanup = index.after_ranges(cx, i).iter().find_map(|r| ListIndex::within(&index.cleanups, r).first().copied());
+            if let Some(j) = first_cleanup {
                 msg.push_str(&format!("; the cleanup at line {} runs in a later layer and does not shrink this one", cx.file.instructions[j].start_line));
             }
             // the cleanup goes after the last apt command, at the end of its pipeline

@@ -1,7 +1,7 @@
 //! DP114 gem-no-document
 use crate::engine::{Context, Diagnostic, Edit, Fix, FixKind, Rule, RuleMeta};
 use crate::model::shell::{Command, Word};
-use crate::transforms::common::{base_image, earlier_text_any, run_commands_incl, InnerScripts};
+use crate::transforms::common::{base_image, earlier_text_memo, run_commands_incl, InnerScripts};
 
 pub struct GemNoDocument;
 
@@ -99,7 +99,7 @@ fn old_rubygems(base: &str) -> bool {
 
 /// A gemrc that turns documentation off, written earlier in the stage.
 fn gemrc_before(cx: &Context, i: usize) -> bool {
-    earlier_text_any(cx, i, |t| t.contains("gemrc") && (t.contains("--no-document") || t.contains("--no-rdoc") || t.contains("--no-ri")))
+    earlier_text_memo(cx, i, "gemrc-no-document", |t| t.contains("gemrc") && (t.contains("--no-document") || t.contains("--no-rdoc") || t.contains("--no-ri")))
 }
 
 #[cfg(test)]

@@ -5,7 +5,8 @@ use crate::engine::{Context, Diagnostic, Edit, Fix, FixKind, Rule, RuleMeta};
 use crate::model::shell::{Command, Word};
 use crate::syntax::Kind;
 use crate::transforms::common::{
-    base_image, context_file, dir_flag, operands, package_json_beside, run_commands_incl, stage_chain_before, work_subdir, ContextFile, InnerScripts, RunCommand,
+    any_in_scope,
+    base_image, context_file, dir_flag, operands, package_json_beside, run_commands_incl, work_subdir, ContextFile, InnerScripts, RunCommand,
 };
 
 pub struct NpmCi;
@@ -203,13 +204,24 @@ fn node_modules_untouched(cx: &Context, rc: &RunCommand) -> Result<(), String> {
             && npm_install_project(c).is_none()
             && !c.has_flag(&["-g", "--global"])
     };
-    for j in stage_chain_before(cx, rc.ins) {
-        let n = cx.file.instructions[j].effective();
-        match n.kind {
-            Kind::Copy | Kind::Add if n.values.iter().any(|v| v.contains("node_modules")) => return err(),
-            Kind::Run if cx.scripts(j).iter().any(|s| s.commands.iter().any(fills)) => return err(),
-            _ => {}
-        }
+    // the instructions that fill node_modules, found once per file
+    struct Fills(Vec<usize>);
+    let filling = cx.memo(|| {
+        Fills(
+            (0..cx.file.instructions.len())
+                .filter(|&j| {
+                    let n = cx.file.instructions[j].effective();
+                    match n.kind {
+                        Kind::Copy | Kind::Add => n.values.iter().any(|v| v.contains("node_modules")),
+                        Kind::Run => cx.scripts(j).iter().any(|s| s.commands.iter().any(fills)),
+                        _ => false,
+                    }
+                })
+                .collect(),
+        )
+    });
+    if any_in_scope(cx, rc.ins, &filling.0) {
+        return err();
     }
     for c in &rc.script.commands {
         if std::ptr::eq(c, rc.cmd) {

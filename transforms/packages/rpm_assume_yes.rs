@@ -1,7 +1,7 @@
 //! DP111 rpm-assume-yes
 use crate::engine::{Context, Diagnostic, Edit, Fix, FixKind, Rule, RuleMeta};
 use crate::model::shell::{self, Command, Sep, Word};
-use crate::transforms::common::{base_image, earlier_text_any, run_commands_incl, InnerScripts};
+use crate::transforms::common::{base_image, earlier_text_memo, run_commands_incl, InnerScripts};
 
 pub struct RpmAssumeYes;
 
@@ -209,7 +209,7 @@ impl Rule for RpmAssumeYes {
 
 /// `assumeyes=1` written into the yum/dnf configuration earlier.
 fn configured_yes(cx: &Context, i: usize) -> bool {
-    earlier_text_any(cx, i, |t| ["assumeyes=1", "assumeyes=True", "assumeyes=true", "assumeyes = 1", "assumeyes=yes"].iter().any(|p| t.contains(p)))
+    earlier_text_memo(cx, i, "assumeyes", |t| ["assumeyes=1", "assumeyes=True", "assumeyes=true", "assumeyes = 1", "assumeyes=yes"].iter().any(|p| t.contains(p)))
 }
 
 #[cfg(test)]

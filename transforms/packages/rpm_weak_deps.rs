@@ -1,7 +1,7 @@
 //! DP113 rpm-weak-deps
 use crate::engine::{Context, Diagnostic, Edit, Fix, FixKind, Rule, RuleMeta};
 use crate::model::shell::Command;
-use crate::transforms::common::{base_image, earlier_text_any, run_commands_incl, InnerScripts};
+use crate::transforms::common::{base_image, earlier_text_memo, run_commands_incl, InnerScripts};
 use crate::transforms::packages::rpm_assume_yes::{rpm_cmd, Rpm};
 
 pub struct RpmWeakDeps;
@@ -85,7 +85,7 @@ fn mentions(c: &Command, what: &[&str]) -> bool {
 }
 
 fn earlier_config(cx: &Context, i: usize, what: &[&str]) -> bool {
-    earlier_text_any(cx, i, |t| what.iter().filter(|x| !x.starts_with("--")).any(|x| t.contains(x)))
+    earlier_text_memo(cx, i, &what.join("\n"), |t| what.iter().filter(|x| !x.starts_with("--")).any(|x| t.contains(x)))
 }
 
 /// Bases whose yum (3.x, RPM 4.11) knows no weak dependencies.

@@ -5,7 +5,8 @@ use crate::engine::{Context, Diagnostic, Edit, Fix, FixKind, Rule, RuleMeta};
 use crate::model::shell::Command;
 use crate::syntax::Kind;
 use crate::transforms::common::{
-    context_file, dir_flag, join_path, operands, package_json_beside, run_commands_incl, stage_chain_before, var_set_before, work_subdir, ContextFile, InnerScripts,
+    any_in_scope,
+    context_file, dir_flag, join_path, operands, package_json_beside, run_commands_incl, var_set_before, work_subdir, ContextFile, InnerScripts,
 };
 
 pub struct YarnFrozenLockfile;
@@ -144,20 +145,33 @@ pub(crate) fn yarn_berry(cx: &Context, i: usize, subdir: &str) -> Berry {
             }
         }
     }
-    let mut corepack = false;
-    for j in stage_chain_before(cx, i).into_iter().chain([i]) {
-        let ins = &cx.file.instructions[j];
-        let n = ins.effective();
-        if !matches!(n.kind, Kind::Run | Kind::Copy | Kind::Add | Kind::Env) {
-            continue;
-        }
-        let t = &cx.file.text[ins.range.clone()];
-        if t.contains(".yarnrc.yml") || t.contains("yarn set version") || t.contains("yarnPath") || t.contains("YARN_NODE_LINKER") {
-            return Berry::Yes("the Dockerfile sets up Yarn 2+");
-        }
-        corepack |= t.contains("corepack");
+    // the instructions that set up Yarn 2+, and those that mention corepack, found once per file
+    struct Marks {
+        berry: Vec<usize>,
+        corepack: Vec<usize>,
     }
-    if corepack {
+    let marks = cx.memo(|| {
+        let mut m = Marks { berry: Vec::new(), corepack: Vec::new() };
+        for (j, ins) in cx.file.instructions.iter().enumerate() {
+            if !matches!(ins.effective().kind, Kind::Run | Kind::Copy | Kind::Add | Kind::Env) {
+                continue;
+            }
+            let t = &cx.file.text[ins.range.clone()];
+            if t.contains(".yarnrc.yml") || t.contains("yarn set version") || t.contains("yarnPath") || t.contains("YARN_NODE_LINKER") {
+                m.berry.push(j);
+            }
+            if t.contains("corepack") {
+                m.corepack.push(j);
+            }
+        }
+        m
+    });
+    // before `i` in its stage or a stage it is built FROM, or `i` itself
+    let seen = |list: &[usize]| any_in_scope(cx, i, list) || list.binary_search(&i).is_ok();
+    if seen(&marks.berry) {
+        return Berry::Yes("the Dockerfile sets up Yarn 2+");
+    }
+    if seen(&marks.corepack) {
         return Berry::Maybe("corepack may run Yarn 2+, which wants `--immutable`");
     }
     Berry::No

@@ -88,7 +88,10 @@ fn python_install(cmd: &Command) -> Option<bool> {
     let argv = cmd.argv();
     let prog = shell::base(&argv.first()?.text);
     let rest: Vec<&str> = argv[1..].iter().map(|w| w.text.as_str()).collect();
-    let pip_args: &[&str] = if Regex::new(r"^pip(\d(\.\d+)?)?$").unwrap().is_match(prog) {
+    // compiled once: this runs for every command of every RUN
+    static PIP: std::sync::OnceLock<Regex> = std::sync::OnceLock::new();
+    let pip = PIP.get_or_init(|| Regex::new(r"^pip(\d(\.\d+)?)?$").expect("a valid regex"));
+    let pip_args: &[&str] = if pip.is_match(prog) {
         &rest
     } else if prog.starts_with("python") && rest.len() >= 2 && rest[0] == "-m" && rest[1] == "pip" {
         &rest[2..]
