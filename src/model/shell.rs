@@ -319,6 +319,7 @@ pub fn scripts(file: &Dockerfile, ins: &Instruction) -> Vec<Script> {
             out.push(hs);
         }
     }
+    out.shrink_to_fit();
     out
 }
 
@@ -539,6 +540,15 @@ pub fn parse_script(text: &str, base: usize) -> Script {
         i += 1;
     }
     finish(&mut cur, &mut script.commands, None);
+    // scripts of every RUN of a file stay in memory while rules run: no spare capacity
+    for c in &mut script.commands {
+        c.words.shrink_to_fit();
+        c.assignments.shrink_to_fit();
+    }
+    script.commands.shrink_to_fit();
+    script.comments.shrink_to_fit();
+    script.blocks.shrink_to_fit();
+    script.substitutions.shrink_to_fit();
     script
 }
 

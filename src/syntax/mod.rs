@@ -573,6 +573,11 @@ pub fn parse(text: &str) -> Result<Dockerfile, ParseError> {
         Some(i) if i > 0 && text.as_bytes()[i - 1] == b'\r' => LineEnding::CrLf,
         _ => LineEnding::Lf,
     };
+    // a file's parse stays in memory while every rule runs (and the input's, beside the
+    // current text's, while fixes apply): no spare capacity
+    instructions.shrink_to_fit();
+    items.shrink_to_fit();
+    line_starts.shrink_to_fit();
     Ok(Dockerfile { text: text.to_string(), escape: d.escape, directives: d.found, instructions, items, line_ending, line_starts })
 }
 
