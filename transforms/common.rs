@@ -1239,7 +1239,7 @@ mod tests {
         let m = Model::new(&f);
         let b = BuildContext::default();
         let cx = Context::new(&f, &m, &b);
-        let rc = run_commands(&cx).into_iter().filter(|rc| rc.cmd.program() == Some(program)).last().unwrap();
+        let rc = run_commands(&cx).into_iter().rfind(|rc| rc.cmd.program() == Some(program)).unwrap();
         let e = append_command(&cx, &rc, "rm -rf /x");
         splice(text, &[e])
     }

@@ -136,7 +136,8 @@ impl ListIndex {
     /// every stage built FROM it, directly or not; in file order.
     fn after_ranges(&self, cx: &Context, i: usize) -> Vec<std::ops::Range<usize>> {
         let Some(stage) = cx.model.stage_of(i) else { return Vec::new() };
-        let mut ranges = vec![i + 1..stage.instructions.end];
+        let mut ranges: Vec<std::ops::Range<usize>> = Vec::new();
+        ranges.push(i + 1..stage.instructions.end);
         let mut todo = self.children[stage.index].clone();
         while let Some(s) = todo.pop() {
             ranges.push(cx.model.stages[s].instructions.clone());

@@ -116,7 +116,7 @@ impl Rule for ConfigureBuild {
 /// or apk earlier in the stage chain or the RUN.
 fn dpkg_dev_before(cx: &Context, rc: &RunCommand) -> bool {
     let apt = installed_before(cx, rc.ins, rc.cmd);
-    if DPKG_DEV.iter().any(|p| apt.contains(*p)) {
+    if DPKG_DEV.iter().any(|p| apt.contains(p)) {
         return true;
     }
     let apk_adds = |c: &Command| c.program() == Some("apk") && c.argv().iter().any(|w| w.text == "add") && c.argv().iter().any(|w| w.text == "dpkg-dev");
