@@ -33,6 +33,7 @@ pub const PRESETS: &[(&str, &str)] = &[
     ("default", include_str!("../presets/default.toml")),
     ("glibc", include_str!("../presets/glibc.toml")),
     ("distroless", include_str!("../presets/distroless.toml")),
+    ("ci", include_str!("../presets/ci.toml")),
 ];
 
 /// Named conditions a mapping can test (see `transforms/images/slim_base_image.rs`).

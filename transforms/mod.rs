@@ -42,6 +42,15 @@ pub fn all() -> Vec<&'static dyn Rule> {
     ]
 }
 
+/// Rules that `ALL` and code prefixes do not select: only their exact code or name does (the
+/// `ci` preset selects them). Their fixes suit some builds and not others.
+pub const OPT_IN: &[&str] = &["DP207"];
+
+/// Whether a rule is opt-in (see [`OPT_IN`]).
+pub fn is_opt_in(meta: &RuleMeta) -> bool {
+    OPT_IN.contains(&meta.code)
+}
+
 /// A rule by code (`DP101`) or name (`pip-no-cache-dir`), case-insensitive for codes.
 pub fn find(key: &str) -> Option<&'static dyn Rule> {
     all().into_iter().find(|r| r.meta().code.eq_ignore_ascii_case(key) || r.meta().name == key)

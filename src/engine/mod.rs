@@ -313,6 +313,10 @@ pub fn run(text: &str, rules: &[&dyn Rule], build: &BuildContext, opts: &Options
             if f.edits.iter().any(|e| edits.iter().any(|t| overlaps(&e.range, &t.range))) {
                 continue; // waits for the next round
             }
+            let created = |p: &str| out.files.iter().any(|x| x.path == p) || taken.iter().any(|t| t.fix.as_ref().unwrap().files.iter().any(|x| x.path == p));
+            if f.edits.is_empty() && !f.files.is_empty() && f.files.iter().all(|fc| created(&fc.path)) {
+                continue; // another fix (earlier in this round's order) already writes that file
+            }
             edits.extend(f.edits.iter().cloned());
             taken.push(d);
         }
