@@ -13,6 +13,7 @@ use crate::engine::{Rule, RuleMeta};
 
 pub mod common;
 pub mod images;
+pub mod installs;
 pub mod layers;
 pub mod packages;
 pub mod programs;
@@ -37,6 +38,7 @@ pub fn all() -> Vec<&'static dyn Rule> {
         &layers::merge_consecutive_runs::MergeConsecutiveRuns,
         &layers::add_to_copy::AddToCopy,
         &layers::exec_form_cmd::ExecFormCmd,
+        &layers::manifests_before_sources::ManifestsBeforeSources,
         &images::slim_base_image::SlimBaseImage,
         &images::pin_base_image::PinBaseImage,
     ]

@@ -3,4 +3,5 @@
 
 pub mod add_to_copy;
 pub mod exec_form_cmd;
+pub mod manifests_before_sources;
 pub mod merge_consecutive_runs;
