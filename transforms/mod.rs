@@ -39,6 +39,7 @@ pub fn all() -> Vec<&'static dyn Rule> {
         &layers::add_to_copy::AddToCopy,
         &layers::exec_form_cmd::ExecFormCmd,
         &layers::manifests_before_sources::ManifestsBeforeSources,
+        &layers::dockerignore::Dockerignore,
         &images::slim_base_image::SlimBaseImage,
         &images::pin_base_image::PinBaseImage,
     ]

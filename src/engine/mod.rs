@@ -385,6 +385,8 @@ pub fn run(text: &str, rules: &[&dyn Rule], build: &BuildContext, opts: &Options
     if !settled {
         out.problems.push(format!("bug: fixes did not settle after {} rounds; the last round's text is kept", opts.max_rounds));
     }
+    // a finding whose fix only creates files that the run creates is not left over
+    diags.retain(|d| !d.fix.as_ref().is_some_and(|f| f.edits.is_empty() && !f.files.is_empty() && f.files.iter().all(|fc| out.files.iter().any(|x| x.path == fc.path))));
     out.diagnostics = diagnostics;
     if changed {
         out.output = file.text.clone();

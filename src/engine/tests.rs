@@ -93,6 +93,7 @@ fn fixes_can_create_a_second_file() {
     assert_eq!(out.files[0].path, ".dockerignore");
     assert!(out.changed());
     assert_eq!(out.applied.len(), 1);
+    assert!(out.remaining.is_empty(), "{:?}", out.remaining);
 }
 
 /// Two findings that create the same file: the unsafe one (with more in it) comes first.
