@@ -34,6 +34,7 @@ pub fn all() -> Vec<&'static dyn Rule> {
         &packages::rpm_clean::RpmClean,
         &packages::rpm_weak_deps::RpmWeakDeps,
         &packages::gem_no_document::GemNoDocument,
+        &packages::production_install::ProductionInstall,
         &packages::apt_get_update_merge::AptGetUpdateMerge,
         &layers::merge_consecutive_runs::MergeConsecutiveRuns,
         &layers::add_to_copy::AddToCopy,

@@ -12,6 +12,7 @@ pub mod gem_no_document;
 pub mod npm_ci;
 pub mod package_cache_clean;
 pub mod pip_no_cache_dir;
+pub mod production_install;
 pub mod rpm_assume_yes;
 pub mod rpm_clean;
 pub mod rpm_weak_deps;
