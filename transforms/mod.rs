@@ -41,6 +41,7 @@ pub fn all() -> Vec<&'static dyn Rule> {
         &layers::exec_form_cmd::ExecFormCmd,
         &layers::manifests_before_sources::ManifestsBeforeSources,
         &layers::dockerignore::Dockerignore,
+        &layers::python_dont_write_bytecode::PythonDontWriteBytecode,
         &images::slim_base_image::SlimBaseImage,
         &images::pin_base_image::PinBaseImage,
     ]

@@ -6,3 +6,4 @@ pub mod dockerignore;
 pub mod exec_form_cmd;
 pub mod manifests_before_sources;
 pub mod merge_consecutive_runs;
+pub mod python_dont_write_bytecode;
