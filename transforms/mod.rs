@@ -42,6 +42,7 @@ pub fn all() -> Vec<&'static dyn Rule> {
         &layers::manifests_before_sources::ManifestsBeforeSources,
         &layers::dockerignore::Dockerignore,
         &layers::python_dont_write_bytecode::PythonDontWriteBytecode,
+        &layers::cache_mounts::CacheMounts,
         &images::slim_base_image::SlimBaseImage,
         &images::pin_base_image::PinBaseImage,
     ]

@@ -2,6 +2,7 @@
 //! commands.
 
 pub mod add_to_copy;
+pub mod cache_mounts;
 pub mod dockerignore;
 pub mod exec_form_cmd;
 pub mod manifests_before_sources;
