@@ -292,11 +292,10 @@ fn check_run(cx: &Context, i: usize, cmds: &[&RunCommand]) -> Option<Diagnostic>
     let mut edits = Vec::new();
     let mut done: Vec<String> = Vec::new();
     if !new_mounts.is_empty() {
-        let at = match node.flags.first() {
-            Some(f) => ins.line.to_source(f.range.start),
-            None => ins.line.to_source(node.args.start),
-        };
-        edits.push(Edit::insert(at, format!("{} ", new_mounts.join(" "))));
+        // right after the keyword: an edit that joins this RUN to the one before it (DP201)
+        // then overlaps this one, and one of them waits for the next round
+        let at = ins.line.to_source_end(node.keyword_range.end);
+        edits.push(Edit::insert(at, format!(" {}", new_mounts.join(" "))));
         let names: Vec<String> = new_mounts.iter().map(|m| format!("`{}`", m.trim_start_matches("--mount=type=cache,target=").trim_end_matches(",sharing=locked"))).collect();
         done.push(format!("mount caches at {}", names.join(", ")));
     }
@@ -447,6 +446,16 @@ mod tests {
         );
         // CRLF, a BOM
         assert_eq!(f("\u{feff}FROM maven:3\r\nRUN mvn -B package\r\n"), "\u{feff}# syntax=docker/dockerfile:1\r\nFROM maven:3\r\nRUN --mount=type=cache,target=/root/.m2 mvn -B package\r\n");
+    }
+
+    #[test]
+    fn composes_with_merging_runs() {
+        use crate::engine::{run, Options};
+        use crate::model::context::BuildContext;
+        let rules: Vec<&dyn crate::engine::Rule> = vec![&crate::transforms::layers::merge_consecutive_runs::MergeConsecutiveRuns, &CacheMounts];
+        let out = run("# syntax=docker/dockerfile:1\nFROM maven:3\nRUN mvn clean\n\nRUN mvn package\n", &rules, &BuildContext::default(), &Options::default()).unwrap();
+        assert!(out.problems.is_empty(), "{:?}", out.problems);
+        assert_eq!(out.output, "# syntax=docker/dockerfile:1\nFROM maven:3\nRUN --mount=type=cache,target=/root/.m2 mvn clean && \\\n    mvn package\n");
     }
 
     #[test]
