@@ -302,7 +302,7 @@ fn check_run(cx: &Context, i: usize, cmds: &[&RunCommand]) -> Option<Diagnostic>
     // docker-clean deletes apt's downloads after each install
     // (in the first RUN of the stage, and the stages it is built FROM, that runs apt-get)
     let earlier_apt = stage_chain_before(cx, i).into_iter().any(|k| cx.scripts(k).iter().any(|s| s.commands.iter().any(|c| caches_of(cx, k, c).contains(&Cache::Apt))));
-    if caches.contains(&Cache::Apt) && !new_mounts.is_empty() && !earlier_apt && !earlier_text_any(cx, i, |t| t.contains("docker-clean")) && !cx.file.text[ins.range.clone()].contains("docker-clean") {
+    if caches.contains(&Cache::Apt) && !earlier_apt && !earlier_text_any(cx, i, |t| t.contains("docker-clean")) && !cx.file.text[ins.range.clone()].contains("docker-clean") {
         if let Some(rc) = cmds.iter().find(|rc| caches_of(cx, i, rc.cmd).contains(&Cache::Apt)) {
             let ok = rc.opaque().is_none() && !rc.cmd.in_compound && matches!(rc.cmd.sep_before, None | Some(Sep::And | Sep::Semi | Sep::Newline));
             let top = cx.scripts(i).iter().any(|s| std::ptr::eq(s, rc.script));
@@ -456,6 +456,10 @@ mod tests {
         let out = run("# syntax=docker/dockerfile:1\nFROM maven:3\nRUN mvn clean\n\nRUN mvn package\n", &rules, &BuildContext::default(), &Options::default()).unwrap();
         assert!(out.problems.is_empty(), "{:?}", out.problems);
         assert_eq!(out.output, "# syntax=docker/dockerfile:1\nFROM maven:3\nRUN --mount=type=cache,target=/root/.m2 mvn clean && \\\n    mvn package\n");
+        // an apt RUN merged into another in the same round still gets docker-clean removed
+        let rules: Vec<&dyn crate::engine::Rule> = vec![&crate::transforms::packages::apt_get_update_merge::AptGetUpdateMerge, &CacheMounts];
+        let out = run("# syntax=docker/dockerfile:1\nFROM debian:12\nRUN apt-get update\nRUN apt-get install -y curl\n", &rules, &BuildContext::default(), &Options::default()).unwrap();
+        assert!(out.output.contains("sharing=locked rm -f /etc/apt/apt.conf.d/docker-clean && apt-get update"), "{}", out.output);
     }
 
     #[test]
