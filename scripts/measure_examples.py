@@ -2,10 +2,14 @@
 """Build the examples before and after dopt's rewrite, for real, and check the apps still answer.
 
 Needs the image lab of ../shared/tools/image-lab (run its setup.sh first: buildah, podman and
-local stand-ins for python:3.11, python:3.11-slim-bookworm, node:18, node:18-slim).
+local stand-ins for python:3.11(-slim), node:18(-slim), golang:1.19, eclipse-temurin:17-jdk/-jre,
+debian:bookworm-slim).
 
-Usage: scripts/measure_examples.py [--dopt target/release/dopt] [--preset glibc] [EXAMPLE...]
-Prints a Markdown table: example, image size before and after, layers, whether the app answered.
+Usage: scripts/measure_examples.py [--dopt target/release/dopt] [--preset glibc] [--unsafe-fixes]
+                                   [--handwritten] [EXAMPLE...]
+Prints a Markdown table: example, image size before and after, layers, whether the app answered;
+with --handwritten also the size of the example's Dockerfile.handwritten (the same app split by
+hand) and the rewrite's size as a fraction of it.
 """
 import argparse
 import json
@@ -20,7 +24,7 @@ import urllib.request
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 MEASURE = os.path.join(ROOT, "..", "shared", "tools", "image-lab", "measure.py")
-PORTS = {"python": ("PORT", 18000), "node": ("PORT", 13000)}
+PORTS = {"python": ("PORT", 18000), "node": ("PORT", 13000), "go": ("PORT", 8080), "java": ("PORT", 8080)}
 
 
 def measure(dockerfile):
@@ -55,7 +59,8 @@ def main():
     ap.add_argument("--dopt", default=os.path.join(ROOT, "target", "release", "dopt"))
     ap.add_argument("--preset", default="glibc")
     ap.add_argument("--unsafe-fixes", action="store_true")
-    ap.add_argument("examples", nargs="*", default=["python", "node"])
+    ap.add_argument("--handwritten", action="store_true", help="also build Dockerfile.handwritten")
+    ap.add_argument("examples", nargs="*", default=["python", "node", "go", "java"])
     a = ap.parse_args()
     rows = []
     failed = False
@@ -71,8 +76,11 @@ def main():
                                   capture_output=True, text=True).stdout
             print("## %s: the rewrite\n%s" % (ex, diff), file=sys.stderr)
             res = {}
-            for name, d in (("before", before), ("after", after)):
-                m = measure(os.path.join(d, "Dockerfile"))
+            builds = [("before", before, "Dockerfile"), ("after", after, "Dockerfile")]
+            if a.handwritten:
+                builds.append(("hand", before, "Dockerfile.handwritten"))
+            for name, d, f in builds:
+                m = measure(os.path.join(d, f))
                 if not m.get("ok"):
                     print("build failed (%s %s):\n%s" % (ex, name, m.get("log_tail")), file=sys.stderr)
                     failed = True
@@ -85,11 +93,24 @@ def main():
                 continue
             smaller = ma["size_bytes"] < mb["size_bytes"]
             failed |= not (smaller and ab and aa)
-            rows.append("| %s | %.0f MB | %.0f MB | -%.0f%% | %d → %d | %s |" % (
-                ex, mb["size_bytes"] / 1e6, ma["size_bytes"] / 1e6, 100.0 * (1 - ma["size_bytes"] / mb["size_bytes"]),
-                mb["layers"], ma["layers"], "yes" if (ab and aa) else "NO"))
-    print("| example | before | after | saved | layers | app answers before and after |")
-    print("| --- | --- | --- | --- | --- | --- |")
+            row = "| %s | %.1f MB | %.1f MB | %.2fx | %d → %d | %s |" % (
+                ex, mb["size_bytes"] / 1e6, ma["size_bytes"] / 1e6, ma["size_bytes"] / mb["size_bytes"],
+                mb["layers"], ma["layers"], "yes" if (ab and aa) else "NO")
+            if a.handwritten:
+                mh, ah = res.get("hand", ({}, None))
+                if mh.get("ok"):
+                    row += " %.1f MB (%.2fx) |" % (mh["size_bytes"] / 1e6, ma["size_bytes"] / mh["size_bytes"])
+                    failed |= not ah
+                else:
+                    row += " build failed |"
+            rows.append(row)
+    head = "| example | before | after | after/before | layers | app answers before and after |"
+    sep = "| --- | --- | --- | --- | --- | --- |"
+    if a.handwritten:
+        head += " hand-written (after/hand-written) |"
+        sep += " --- |"
+    print(head)
+    print(sep)
     print("\n".join(rows))
     return 1 if failed else 0
 

@@ -629,6 +629,15 @@ fn cmd_presets() -> i32 {
         match Config::preset(name) {
             Ok(c) => {
                 println!("{name}: {}", c.description);
+                let go = match c.go_runtime {
+                    crate::config::GoRuntime::Scratch => "scratch",
+                    crate::config::GoRuntime::Distroless => "distroless",
+                };
+                let java = match c.java_runtime {
+                    crate::config::JavaRuntime::Jre => "jre",
+                    crate::config::JavaRuntime::Jlink => "jlink",
+                };
+                println!("  [go] runtime = {go}; [java] runtime = {java}");
                 for m in &c.images {
                     let to = match &m.to_image {
                         Some(r) => format!("{r}:{}", m.to),

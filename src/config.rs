@@ -33,6 +33,7 @@ pub const PRESETS: &[(&str, &str)] = &[
     ("default", include_str!("../presets/default.toml")),
     ("glibc", include_str!("../presets/glibc.toml")),
     ("distroless", include_str!("../presets/distroless.toml")),
+    ("minimal", include_str!("../presets/minimal.toml")),
     ("ci", include_str!("../presets/ci.toml")),
 ];
 
@@ -47,6 +48,15 @@ struct RawConfig {
     rules: Option<RawRules>,
     #[serde(default)]
     images: Vec<RawImage>,
+    go: Option<RawRuntime>,
+    java: Option<RawRuntime>,
+}
+
+/// `[go]` and `[java]`: the runtime image the builder/runtime split (DP401, DP402) moves to.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRuntime {
+    runtime: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -101,7 +111,34 @@ pub struct Config {
     pub select: Vec<String>,
     pub ignore: Vec<String>,
     pub images: Vec<ImageMapping>,
+    /// `[go] runtime`: what DP401 puts a Go binary on.
+    pub go_runtime: GoRuntime,
+    /// `[java] runtime`: what DP402 runs a jar on.
+    pub java_runtime: JavaRuntime,
 }
+
+/// The runtime image of a Go build split (DP401).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GoRuntime {
+    /// `scratch`, with the CA bundle (and time zones) copied from the builder.
+    Scratch,
+    /// `gcr.io/distroless/static-debian12:nonroot`.
+    Distroless,
+}
+
+/// The runtime of a Java build split (DP402).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JavaRuntime {
+    /// The JRE the base-image mappings give a JDK that only runs a jar (`eclipse-temurin:N-jre`,
+    /// `-jre-alpine`, or distroless Java).
+    Jre,
+    /// A runtime made by `jlink` in the builder with the modules `jdeps` finds, on
+    /// `debian:<release>-slim`.
+    Jlink,
+}
+
+pub const GO_RUNTIMES: &[&str] = &["scratch", "distroless"];
+pub const JAVA_RUNTIMES: &[&str] = &["jre", "jlink"];
 
 impl Default for Config {
     fn default() -> Self {
@@ -168,8 +205,30 @@ fn load(text: &str, source: &str, dir: Option<&Path>, depth: usize) -> Result<Co
             let t = std::fs::read_to_string(&p).map_err(|err| format!("{source}: extends `{e}`: {err}"))?;
             load(&t, &p.display().to_string(), p.parent(), depth + 1)?
         }
-        None => Config { source: String::new(), description: String::new(), select: vec!["ALL".into()], ignore: vec![], images: vec![] },
+        None => Config {
+            source: String::new(),
+            description: String::new(),
+            select: vec!["ALL".into()],
+            ignore: vec![],
+            images: vec![],
+            go_runtime: GoRuntime::Scratch,
+            java_runtime: JavaRuntime::Jre,
+        },
     };
+    if let Some(g) = raw.go.as_ref().and_then(|g| g.runtime.as_deref()) {
+        base.go_runtime = match g {
+            "scratch" => GoRuntime::Scratch,
+            "distroless" => GoRuntime::Distroless,
+            o => return Err(format!("{source}: [go] runtime is one of {}, not {o:?}", GO_RUNTIMES.join(", "))),
+        };
+    }
+    if let Some(j) = raw.java.as_ref().and_then(|j| j.runtime.as_deref()) {
+        base.java_runtime = match j {
+            "jre" => JavaRuntime::Jre,
+            "jlink" => JavaRuntime::Jlink,
+            o => return Err(format!("{source}: [java] runtime is one of {}, not {o:?}", JAVA_RUNTIMES.join(", "))),
+        };
+    }
     base.source = source.to_string();
     if let Some(d) = raw.description {
         base.description = d;
@@ -251,6 +310,19 @@ mod tests {
         assert!(e.contains("bogus"), "{e}");
         let e = load("[[images]]\nimage = \"a\"\ntag = \".*\"\nto = \"b\"\nwhen = [\"sunny\"]\n", "f", None, 0).unwrap_err();
         assert!(e.contains("unknown condition `sunny`"), "{e}");
+    }
+
+    #[test]
+    fn runtimes_of_the_stage_splits() {
+        assert_eq!(Config::preset("default").unwrap().go_runtime, GoRuntime::Scratch);
+        assert_eq!(Config::preset("distroless").unwrap().go_runtime, GoRuntime::Distroless);
+        assert_eq!(Config::preset("glibc").unwrap().java_runtime, JavaRuntime::Jre);
+        assert_eq!(Config::preset("minimal").unwrap().java_runtime, JavaRuntime::Jlink);
+        let c = load("extends = \"distroless\"\n[java]\nruntime = \"jlink\"\n", "t", None, 0).unwrap();
+        assert_eq!((c.go_runtime, c.java_runtime), (GoRuntime::Distroless, JavaRuntime::Jlink));
+        let e = load("[java]\nruntime = \"graal\"\n", "t", None, 0).unwrap_err();
+        assert!(e.contains("[java] runtime is one of jre, jlink"), "{e}");
+        assert!(load("[go]\nimage = \"x\"\n", "t", None, 0).is_err());
     }
 
     #[test]

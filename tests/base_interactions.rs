@@ -133,8 +133,9 @@ fn native_addons_keep_node_off_alpine_and_need_build_tools_on_slim() {
     // default preset: never alpine with a native addon; slim lacks python3/make/g++ for node-gyp
     let (out, _) = run(text, "default", false, &ctx);
     assert!(out.starts_with("FROM node:18\n"), "{out}");
+    // with unsafe fixes DP404 splits the build first: its runtime is -slim too, never Alpine
     let (out, _) = run(text, "default", true, &ctx);
-    assert!(out.starts_with("FROM node:18-slim\n"), "{out}");
+    assert!(out.starts_with("FROM node:18 AS builder\n") && out.contains("\nFROM node:18-slim\n") && !out.contains("alpine"), "{out}");
     // with the build tools installed first, slim is safe, and they keep working without recommends
     let text = "FROM node:18\nRUN apt-get update && apt-get install -y python3 make g++\nWORKDIR /app\nCOPY . .\nRUN npm ci\nCMD [\"node\", \"server.js\"]\n";
     let (out, _) = run(text, "default", false, &ctx);
@@ -150,7 +151,11 @@ fn a_jdk_stage_that_compiles_through_a_script_keeps_its_jdk() {
     for preset in ["default", "glibc", "distroless"] {
         for unsafe_fixes in [false, true] {
             let (out, _) = run(text, preset, unsafe_fixes, &ctx);
-            assert!(out.starts_with("FROM eclipse-temurin:17-jdk\n"), "{preset}: {out}");
+            // the stage that runs build.sh keeps the JDK (with unsafe fixes, DP402 makes it the
+            // builder and runs the jar on a JRE)
+            let build_stage = out[..out.find("RUN ./build.sh").unwrap()].rsplit("FROM ").next().unwrap();
+            assert!(build_stage.starts_with("eclipse-temurin:17-jdk"), "{preset}: {out}");
+            assert_eq!(out.starts_with("FROM eclipse-temurin:17-jdk AS builder\n"), unsafe_fixes, "{preset}: {out}");
         }
     }
     // a script dopt cannot read: the JRE swap is only offered as unsafe, saying why
@@ -198,4 +203,19 @@ fn alpine_targets_lack_apt_and_bash() {
     let text = "FROM node:18\nRUN apt-get update && apt-get install -y --no-install-recommends jq && rm -rf /var/lib/apt/lists/*\nCMD [\"node\", \"server.js\"]\n";
     let (out, _) = run(text, "default", true, &ctx);
     assert!(out.starts_with("FROM node:18-slim\n"), "never alpine for a stage that uses apt: {out}");
+}
+
+#[test]
+fn a_distroless_java_image_runs_the_jar_through_the_entrypoint() {
+    // gcr.io/distroless/javaN's own ENTRYPOINT is `java -jar`: a kept CMD ["java", ...] would run
+    // `java -jar java -jar app.jar`
+    let ctx = Ctx::new(&[("app.jar", "")]);
+    let text = "FROM eclipse-temurin:17-jdk\nWORKDIR /app\nCOPY app.jar .\ncmd [\"java\", \"-jar\", \"app.jar\"]\n";
+    let (out, _) = run(text, "distroless", true, &ctx);
+    assert!(out.starts_with("FROM gcr.io/distroless/java17-debian12:nonroot\n"), "{out}");
+    assert!(out.ends_with("\nentrypoint [\"java\", \"-jar\", \"app.jar\"]\n"), "keyword case kept: {out}");
+    // an ENTRYPOINT of its own already replaces the image's
+    let text = "FROM eclipse-temurin:17-jdk\nWORKDIR /app\nCOPY app.jar .\nENTRYPOINT [\"java\", \"-jar\", \"app.jar\"]\n";
+    let (out, _) = run(text, "distroless", true, &ctx);
+    assert!(out.starts_with("FROM gcr.io/distroless/java17-debian12:nonroot\n") && out.ends_with("ENTRYPOINT [\"java\", \"-jar\", \"app.jar\"]\n"), "{out}");
 }

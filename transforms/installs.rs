@@ -165,6 +165,11 @@ pub fn classify(cmd: &Command) -> Class {
     if let Some(c) = pip(cmd) {
         return c;
     }
+    // a virtual environment at an absolute path: `python -m venv /opt/venv`, `virtualenv /venv`
+    let abs_only = |ws: &[Word]| !ws.is_empty() && ws.iter().all(|w| w.text.starts_with('-') || w.text.starts_with('/'));
+    if prog.starts_with("python") && argv.len() >= 3 && argv[1].text == "-m" && argv[2].text == "venv" && abs_only(&argv[3..]) || prog == "virtualenv" && abs_only(&argv[1..]) {
+        return Class::Neutral;
+    }
     match prog {
         "cd" => Class::Neutral,
         "true" | ":" | "echo" | "mkdir" | "set" | "useradd" | "groupadd" | "adduser" | "addgroup" | "corepack" => Class::Neutral,
@@ -736,6 +741,9 @@ mod tests {
         assert_eq!(class("rm -rf /var/lib/apt/lists/*"), Class::Neutral);
         assert_eq!(class("rm -rf build"), Class::Other);
         assert_eq!(class("python setup.py install"), Class::Other);
+        assert_eq!(class("python -m venv /opt/venv"), Class::Neutral);
+        assert_eq!(class("python3 -m venv --copies /venv"), Class::Neutral);
+        assert_eq!(class("python -m venv venv"), Class::Other);
         assert_eq!(class("pip install -r $REQS"), Class::Other);
     }
 

@@ -17,6 +17,7 @@ pub mod installs;
 pub mod layers;
 pub mod packages;
 pub mod programs;
+pub mod stages;
 
 /// Every rule, in pipeline order.
 pub fn all() -> Vec<&'static dyn Rule> {
@@ -43,6 +44,10 @@ pub fn all() -> Vec<&'static dyn Rule> {
         &layers::dockerignore::Dockerignore,
         &layers::python_dont_write_bytecode::PythonDontWriteBytecode,
         &layers::cache_mounts::CacheMounts,
+        &stages::go_runtime::GoScratchRuntime,
+        &stages::java_runtime::JavaJreRuntime,
+        &stages::python_runtime::PythonVenvRuntime,
+        &stages::node_runtime::NodeProductionRuntime,
         &images::slim_base_image::SlimBaseImage,
         &images::pin_base_image::PinBaseImage,
     ]

@@ -265,7 +265,7 @@ pub fn context_source(cx: &Context, i: usize, path: &str) -> Option<String> {
         }
         let dest = normalize(&join_abs(&wd, &dest_raw));
         let srcs = &n.values[..n.values.len() - 1];
-        let into_dir = dest_raw.ends_with('/') || srcs.len() > 1;
+        let into_dir = dest_raw.ends_with('/') || dest_raw == "." || dest_raw.ends_with("/.") || srcs.len() > 1;
         for s in srcs.iter().rev() {
             if s.starts_with("<<") || s.contains("://") || s.contains('$') {
                 continue;
@@ -355,6 +355,8 @@ mod tests {
             assert_eq!(context_source(cx, 3, "/app/build.sh").as_deref(), Some("build.sh"));
             assert_eq!(context_source(cx, 3, "/app/tool"), None);
         });
+        // `.` is the working directory
+        with("FROM a\nWORKDIR /app\nCOPY build.sh .\nRUN x\n", &files, |cx| assert_eq!(context_source(cx, 3, "/app/build.sh").as_deref(), Some("build.sh")));
         // a copy from another stage is not the context
         with("FROM a AS b\nFROM a\nCOPY --from=b /x /app/\nRUN x\n", &files, |cx| assert_eq!(context_source(cx, 3, "/app/build.sh"), None));
     }

@@ -102,7 +102,7 @@ const PY_C_EXTENSIONS: &[&str] = &[
 const PY_NEEDS_COMPILER: &[&str] = &["psycopg2", "mysqlclient", "python-ldap", "uwsgi", "pycurl", "pyodbc", "gssapi"];
 
 /// npm packages with native code.
-const NODE_NATIVE: &[&str] = &[
+pub(crate) const NODE_NATIVE: &[&str] = &[
     "sharp", "bcrypt", "canvas", "sqlite3", "better-sqlite3", "node-gyp", "argon2", "bufferutil", "utf-8-validate", "node-sass",
     "grpc", "@tensorflow/tfjs-node", "re2", "leveldown", "deasync", "kerberos", "libxmljs", "node-canvas", "zeromq", "serialport",
     "cpu-features", "ssh2",
@@ -161,9 +161,19 @@ impl Rule for SlimBaseImage {
             if applicability == Applicability::Unsafe {
                 msg.push_str(&format!("; unsafe: {}", hazards.join("; ")));
             }
+            // distroless Java images start `java -jar` themselves: a `CMD ["java", ...]` would
+            // become its arguments, so it becomes the ENTRYPOINT
+            let entry = match &new_image {
+                Some(ni) if ni.short_name().starts_with("distroless/java") => java_cmd_to_entrypoint(cx, &chain),
+                _ => None,
+            };
+            if entry.is_some() {
+                msg.push_str("; the java CMD becomes the ENTRYPOINT, as the distroless image's own ENTRYPOINT is `java -jar`");
+            }
             let fix = match edit {
                 Ok(e) => {
                     let mut edits = vec![e];
+                    edits.extend(entry);
                     edits.extend(adds.into_iter().flat_map(|(es, _)| es));
                     Some(Fix::with(applicability, edits).foundation())
                 }
@@ -176,6 +186,32 @@ impl Rule for SlimBaseImage {
             out.push(cx.diag(&META, range, msg, fix));
         }
     }
+}
+
+/// The edit that turns the exec-form `CMD ["java", ...]` of the final image into its
+/// ENTRYPOINT, when the stages set no ENTRYPOINT of their own.
+fn java_cmd_to_entrypoint(cx: &Context, chain: &[usize]) -> Option<Edit> {
+    let in_chain = |i: usize| cx.model.stage_of(i).is_some_and(|s| chain.contains(&s.index));
+    let mut cmd = None;
+    for (i, ins) in cx.file.instructions.iter().enumerate() {
+        if !in_chain(i) || ins.node.trigger.is_some() {
+            continue;
+        }
+        match ins.kind() {
+            Kind::Entrypoint => return None,
+            Kind::Cmd => cmd = Some(i),
+            _ => {}
+        }
+    }
+    let ins = &cx.file.instructions[cmd?];
+    let n = &ins.node;
+    if !n.json || !n.values.first().is_some_and(|v| v == "java" || v.ends_with("/java")) {
+        return None;
+    }
+    let k = ins.keyword_start();
+    let written = &cx.file.text[k..k + "CMD".len()];
+    let kw = if written == "cmd" { "entrypoint".to_string() } else if written == "CMD" { "ENTRYPOINT".to_string() } else { cx.style.keyword("ENTRYPOINT") };
+    Some(Edit::replace(k..k + "CMD".len(), kw))
 }
 
 /// For every `apt-get install` of the stages that already skips recommended packages: the

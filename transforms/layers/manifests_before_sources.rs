@@ -380,7 +380,8 @@ fn between(cx: &Context, j: usize, r: usize, dest_abs: bool, download: bool) -> 
         let line = ins.start_line;
         match ins.node.kind {
             Kind::Run if download => reasons.push(format!("the RUN at line {line} runs between, and the download would now run before it")),
-            Kind::Run => reasons.push(format!("the RUN at line {line} would now run before the sources are copied")),
+            // a RUN that reads nothing of the context (a venv at an absolute path, apt-get) does not mind
+            Kind::Run if !reads_nothing(cx, k) => reasons.push(format!("the RUN at line {line} would now run before the sources are copied")),
             Kind::Copy | Kind::Add if !download => reasons.push(format!("the copy at line {line} would now come before the sources, not after them")),
             Kind::Workdir if !dest_abs && !download => return Err(format!("the WORKDIR at line {line} would change where the sources go")),
             Kind::Volume | Kind::Onbuild | Kind::Unknown if !download => reasons.push(format!("line {line} (`{}`) would now come before the sources", ins.node.keyword)),
@@ -395,6 +396,14 @@ fn between(cx: &Context, j: usize, r: usize, dest_abs: bool, download: bool) -> 
         }
     }
     Ok(reasons)
+}
+
+/// Whether every command of the RUN at `k` is understood and reads nothing of the build context.
+fn reads_nothing(cx: &Context, k: usize) -> bool {
+    let ins = &cx.file.instructions[k];
+    !ins.node.json
+        && ins.heredocs.is_empty()
+        && cx.scripts(k).iter().all(|s| s.opaque.is_none() && s.commands.iter().all(|c| c.opaque.is_none() && classify(c) == Class::Neutral && c.program() != Some("cd")))
 }
 
 /// `go build` (or `install`, `test`, `vet`, `generate`) after the sources came in with go.mod,
@@ -537,7 +546,9 @@ mod tests {
         let t = "FROM python\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\n";
         assert_eq!(safe(&files, t), t);
         assert!(messages(&files, t)[0].contains("`-e .`"));
-        // a RUN in between
+        // a RUN in between (one that reads nothing of the context does not matter)
+        let t = "FROM python\nWORKDIR /app\nCOPY . .\nRUN python -m venv /opt/venv\nRUN pip install -r requirements.txt\n";
+        assert_eq!(safe(PY, t), "FROM python\nWORKDIR /app\nCOPY requirements.txt ./\nRUN python -m venv /opt/venv\nRUN pip install -r requirements.txt\nCOPY . .\n");
         let t = "FROM python\nWORKDIR /app\nCOPY . .\nRUN ./gen.sh\nRUN pip install -r requirements.txt\n";
         assert_eq!(safe(PY, t), t);
         assert_eq!(unsafe_(PY, t), "FROM python\nWORKDIR /app\nCOPY requirements.txt ./\nRUN ./gen.sh\nRUN pip install -r requirements.txt\nCOPY . .\n");
