@@ -7,9 +7,12 @@ debian:bookworm-slim).
 
 Usage: scripts/measure_examples.py [--dopt target/release/dopt] [--preset glibc] [--unsafe-fixes]
                                    [--handwritten] [EXAMPLE...]
-Prints a Markdown table: example, image size before and after, layers, whether the app answered;
-with --handwritten also the size of the example's Dockerfile.handwritten (the same app split by
-hand) and the rewrite's size as a fraction of it.
+Prints a Markdown table: example, image size before and after, layers, whether the app answered,
+and the user the app runs as after the rewrite (the image's USER and, where the image has `id`,
+`podman run IMAGE id -u`); with --handwritten also the size of the example's
+Dockerfile.handwritten (the same app split by hand) and the rewrite's size as a fraction of it.
+Exit 1 when an app stops answering, an image does not shrink, or the rewrite added a USER and the
+app still runs as uid 0.
 """
 import argparse
 import json
@@ -54,6 +57,31 @@ def answers(tag, env, port):
     return body
 
 
+def user_of(tag, env, port):
+    """(the image's USER, the uid the app runs as, and how it was read): `podman run IMAGE id -u`,
+    or, in an image without `id` (scratch, distroless), the Uid line of /proc/PID/status of the
+    running app's process."""
+    user = subprocess.run(["podman", "image", "inspect", "--format", "{{.Config.User}}", tag],
+                          capture_output=True, text=True).stdout.strip()
+    p = subprocess.run(["podman", "run", "--rm", "--entrypoint", "id", tag, "-u"], capture_output=True, text=True)
+    if p.returncode == 0:
+        return user, p.stdout.strip(), "id -u"
+    cid = subprocess.run(["podman", "run", "-d", "--rm", "--network", "host", "-e", "%s=%d" % (env, port), tag],
+                         capture_output=True, text=True).stdout.strip()
+    uid = None
+    try:
+        time.sleep(1)
+        pid = subprocess.run(["podman", "inspect", "--format", "{{.State.Pid}}", cid], capture_output=True, text=True).stdout.strip()
+        with open("/proc/%s/status" % pid) as f:
+            uid = next((l.split()[1] for l in f if l.startswith("Uid:")), None)
+    except (OSError, ValueError):
+        pass
+    finally:
+        if cid:
+            subprocess.run(["podman", "rm", "-f", "-t", "2", cid], capture_output=True)
+    return user, uid, "the process"
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--dopt", default=os.path.join(ROOT, "target", "release", "dopt"))
@@ -93,6 +121,10 @@ def main():
                 continue
             smaller = ma["size_bytes"] < mb["size_bytes"]
             failed |= not (smaller and ab and aa)
+            user, uid, how = user_of(ma["tag"], *PORTS.get(ex, ("PORT", 18080)))
+            if "\n+USER " in diff and uid in ("0", None):
+                failed = True
+            runs_as = "`USER %s`, uid %s (%s)" % (user or "", uid, how) if user else "root (no USER)"
             row = "| %s | %.1f MB | %.1f MB | %.2fx | %d → %d | %s |" % (
                 ex, mb["size_bytes"] / 1e6, ma["size_bytes"] / 1e6, ma["size_bytes"] / mb["size_bytes"],
                 mb["layers"], ma["layers"], "yes" if (ab and aa) else "NO")
@@ -103,12 +135,15 @@ def main():
                     failed |= not ah
                 else:
                     row += " build failed |"
+            row += " %s |" % runs_as
             rows.append(row)
     head = "| example | before | after | after/before | layers | app answers before and after |"
     sep = "| --- | --- | --- | --- | --- | --- |"
     if a.handwritten:
         head += " hand-written (after/hand-written) |"
         sep += " --- |"
+    head += " after: runs as |"
+    sep += " --- |"
     print(head)
     print(sep)
     print("\n".join(rows))

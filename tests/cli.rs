@@ -265,7 +265,7 @@ fn presets_config_files_and_their_errors() {
     let o = run_in(&d, &["--diff", "--preset", "glibc", "svc/Dockerfile"]);
     assert!(s(&o.stdout).contains("+FROM node:18-slim"), "{}", s(&o.stdout));
     // a dopt.toml above the Dockerfile is found, and can leave a rule out
-    std::fs::write(d.join("dopt.toml"), "extends = \"glibc\"\n[rules]\nignore = [\"DP301\"]\n").unwrap();
+    std::fs::write(d.join("dopt.toml"), "extends = \"glibc\"\n[rules]\nignore = [\"DP301\", \"DP501\"]\n").unwrap();
     let o = run_in(&d, &["svc/Dockerfile"]);
     assert_eq!(o.status.code(), Some(0), "{}", s(&o.stdout));
     // --config names another file

@@ -17,6 +17,7 @@ pub mod installs;
 pub mod layers;
 pub mod packages;
 pub mod programs;
+pub mod security;
 pub mod stages;
 
 /// Every rule, in pipeline order.
@@ -50,6 +51,9 @@ pub fn all() -> Vec<&'static dyn Rule> {
         &stages::node_runtime::NodeProductionRuntime,
         &images::slim_base_image::SlimBaseImage,
         &images::pin_base_image::PinBaseImage,
+        &security::non_root_user::NonRootUser,
+        &security::build_secrets::BuildSecrets,
+        &security::missing_healthcheck::MissingHealthcheck,
     ]
 }
 

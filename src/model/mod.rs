@@ -177,7 +177,7 @@ impl Model {
 }
 
 /// Where the comment lines directly above instruction `i` begin (its own start when none).
-fn leading_comments_start(file: &Dockerfile, i: usize) -> usize {
+pub fn leading_comments_start(file: &Dockerfile, i: usize) -> usize {
     let ins_start = file.instructions[i].range.start;
     let Some(pos) = file.items.iter().position(|it| it.range.start == ins_start) else { return ins_start };
     let mut start = ins_start;
