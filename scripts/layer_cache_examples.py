@@ -48,7 +48,8 @@ def steps(log):
     """[(step text, cached)] from a `buildah bud --layers` log."""
     out = []
     for line in log.splitlines():
-        if line.startswith("STEP "):
+        # `STEP 3/9: RUN ...`, or `[1/2] STEP 3/9: RUN ...` in a multi-stage build
+        if re.match(r"(\[\d+/\d+\] )?STEP \d+/\d+: ", line):
             out.append([line.split(": ", 1)[-1], False])
         elif line.startswith("--> Using cache") and out:
             out[-1][1] = True
@@ -87,8 +88,12 @@ def answers(tag, env, port):
 
 
 def uid(tag):
+    """`id -u` in the image; the configured USER where the image has no `id` (scratch)."""
     p = subprocess.run(["podman", "run", "--rm", "--entrypoint", "id", tag, "-u"], capture_output=True, text=True)
-    return p.stdout.strip() or "?"
+    if p.returncode == 0 and p.stdout.strip():
+        return p.stdout.strip()
+    u = subprocess.run(["podman", "image", "inspect", "--format", "{{.Config.User}}", tag], capture_output=True, text=True).stdout.strip()
+    return "USER %s (no `id` in the image)" % (u or "root")
 
 
 def main():
@@ -123,8 +128,10 @@ def main():
                     res[name] = "missing: " + missing.group(1) if missing else None
                     print("%s %s: build failed (log in %s)" % (ex, name, logs), file=sys.stderr)
                     continue
+                # a change no earlier run made, so that no layer of an earlier run matches it
+                mark = "a source-only change %.6f" % time.time()
                 with open(os.path.join(d, touch), "a") as f:
-                    f.write("\n// a source-only change\n" if not touch.endswith(".py") else "\n# a source-only change\n")
+                    f.write("\n# %s\n" % mark if touch.endswith(".py") else "\n// %s\n" % mark)
                 ok2, log2 = build(d, tag, os.path.join(logs, "%s-%s-2.log" % (ex, name)))
                 reran, step = install_reran(log2) if ok2 else (None, None)
                 body = answers(tag, env, port) if ok2 else None
