@@ -27,8 +27,10 @@ Adds a BuildKit cache mount to each RUN that downloads with
 - pip (`--mount=type=cache,target=/root/.cache/pip`),
 - npm (`/root/.npm`), yarn 1 (`/usr/local/share/.cache/yarn`), pnpm
   (`/root/.local/share/pnpm/store`),
-- apt-get (`/var/cache/apt` and `/var/lib/apt/lists`, with `sharing=locked`, as apt takes a
-  lock there); the Debian images' `/etc/apt/apt.conf.d/docker-clean`, which deletes every
+- apt-get (`/var/lib/apt/lists` and `/var/cache/apt`, the latter with `sharing=locked`: apt
+  takes locks there, and as every apt RUN mounts both, one lock serializes them; it is the last
+  mount, as buildah before 1.29 releases only the lock of a RUN's last mount); the Debian
+  images' `/etc/apt/apt.conf.d/docker-clean`, which deletes every
   downloaded package after the install, is removed first in the RUN (`rm -f ... &&`), once per
   stage,
 - Go (the module cache, `/go/pkg/mod` on `golang` images and `/root/go/pkg/mod` elsewhere, and
@@ -164,7 +166,8 @@ fn targets(cx: &Context, i: usize, c: Cache) -> Vec<&'static str> {
         Cache::Npm => vec!["/root/.npm"],
         Cache::Yarn => vec!["/usr/local/share/.cache/yarn"],
         Cache::Pnpm => vec!["/root/.local/share/pnpm/store"],
-        Cache::Apt => vec!["/var/cache/apt", "/var/lib/apt/lists"],
+        // the lists first: the locked mount goes last (see `check_run`)
+        Cache::Apt => vec!["/var/lib/apt/lists", "/var/cache/apt"],
         Cache::GoMod => {
             if base_image(cx, i).is_some_and(|b| b.starts_with("golang")) {
                 vec!["/go/pkg/mod"]
@@ -283,7 +286,10 @@ fn check_run(cx: &Context, i: usize, cmds: &[&RunCommand]) -> Option<Diagnostic>
         let ts = targets(cx, i, c);
         for t in &ts {
             if !has_cache_mount(node, &[t]) {
-                let lock = if c == Cache::Apt { ",sharing=locked" } else { "" };
+                // one lock per apt RUN: every apt RUN mounts both caches, so locking the
+                // downloads serializes them (buildah before 1.29 releases only the lock of a
+                // RUN's last mount, and would hang on a second locked one)
+                let lock = if *t == "/var/cache/apt" { ",sharing=locked" } else { "" };
                 new_mounts.push(format!("--mount=type=cache,target={t}{lock}"));
             }
         }
@@ -292,9 +298,13 @@ fn check_run(cx: &Context, i: usize, cmds: &[&RunCommand]) -> Option<Diagnostic>
     let mut edits = Vec::new();
     let mut done: Vec<String> = Vec::new();
     if !new_mounts.is_empty() {
-        // right after the keyword: an edit that joins this RUN to the one before it (DP201)
-        // then overlaps this one, and one of them waits for the next round
-        let at = ins.line.to_source_end(node.keyword_range.end);
+        // after the RUN's own flags (so that a locked mount stays the last one), or right after
+        // the keyword: either way an edit that joins this RUN to the one before it (DP201)
+        // overlaps this one, and one of them waits for the next round
+        let at = match node.flags.last() {
+            Some(f) => ins.line.to_source_end(f.range.end),
+            None => ins.line.to_source_end(node.keyword_range.end),
+        };
         edits.push(Edit::insert(at, format!(" {}", new_mounts.join(" "))));
         let names: Vec<String> = new_mounts.iter().map(|m| format!("`{}`", m.trim_start_matches("--mount=type=cache,target=").trim_end_matches(",sharing=locked"))).collect();
         done.push(format!("mount caches at {}", names.join(", ")));
@@ -429,7 +439,7 @@ mod tests {
         );
         assert_eq!(
             f("# syntax=docker/dockerfile:1.4\nFROM debian:12\nRUN apt-get update && apt-get install -y --no-install-recommends curl \\\n    && apt-get clean \\\n    && rm -rf /var/lib/apt/lists/*\n"),
-            "# syntax=docker/dockerfile:1.4\nFROM debian:12\nRUN --mount=type=cache,target=/var/cache/apt,sharing=locked --mount=type=cache,target=/var/lib/apt/lists,sharing=locked rm -f /etc/apt/apt.conf.d/docker-clean && apt-get update && apt-get install -y --no-install-recommends curl\n"
+            "# syntax=docker/dockerfile:1.4\nFROM debian:12\nRUN --mount=type=cache,target=/var/lib/apt/lists --mount=type=cache,target=/var/cache/apt,sharing=locked rm -f /etc/apt/apt.conf.d/docker-clean && apt-get update && apt-get install -y --no-install-recommends curl\n"
         );
         assert_eq!(
             f("# syntax=docker/dockerfile:1\nFROM node:18\nRUN npm ci && npm cache clean --force && node build.js\n"),
@@ -442,7 +452,7 @@ mod tests {
         // docker-clean once per stage; existing flags kept after the mounts
         assert_eq!(
             f("# syntax=docker/dockerfile:1\nFROM debian:12\nRUN --network=host apt-get update\nRUN apt-get install -y curl\n"),
-            "# syntax=docker/dockerfile:1\nFROM debian:12\nRUN --mount=type=cache,target=/var/cache/apt,sharing=locked --mount=type=cache,target=/var/lib/apt/lists,sharing=locked --network=host rm -f /etc/apt/apt.conf.d/docker-clean && apt-get update\nRUN --mount=type=cache,target=/var/cache/apt,sharing=locked --mount=type=cache,target=/var/lib/apt/lists,sharing=locked apt-get install -y curl\n"
+            "# syntax=docker/dockerfile:1\nFROM debian:12\nRUN --network=host --mount=type=cache,target=/var/lib/apt/lists --mount=type=cache,target=/var/cache/apt,sharing=locked rm -f /etc/apt/apt.conf.d/docker-clean && apt-get update\nRUN --mount=type=cache,target=/var/lib/apt/lists --mount=type=cache,target=/var/cache/apt,sharing=locked apt-get install -y curl\n"
         );
         // CRLF, a BOM
         assert_eq!(f("\u{feff}FROM maven:3\r\nRUN mvn -B package\r\n"), "\u{feff}# syntax=docker/dockerfile:1\r\nFROM maven:3\r\nRUN --mount=type=cache,target=/root/.m2 mvn -B package\r\n");
@@ -483,7 +493,7 @@ mod tests {
     fn an_apt_run_the_model_cannot_edit_still_gets_the_mounts() {
         assert_eq!(
             f("# syntax=docker/dockerfile:1\nFROM debian:12\nRUN if true; then apt-get update; fi\n"),
-            "# syntax=docker/dockerfile:1\nFROM debian:12\nRUN --mount=type=cache,target=/var/cache/apt,sharing=locked --mount=type=cache,target=/var/lib/apt/lists,sharing=locked if true; then apt-get update; fi\n"
+            "# syntax=docker/dockerfile:1\nFROM debian:12\nRUN --mount=type=cache,target=/var/lib/apt/lists --mount=type=cache,target=/var/cache/apt,sharing=locked if true; then apt-get update; fi\n"
         );
     }
 }
