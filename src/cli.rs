@@ -87,7 +87,7 @@ pub struct Cli {
     #[arg(long, value_name = "DIR")]
     pub context: Option<PathBuf>,
 
-    /// A preset (`default`, `glibc`, `distroless`) or the path of a preset file; skips the search
+    /// A preset (`default`, `glibc`, `distroless`, `ci`) or the path of a preset file; skips the search
     /// for `dopt.toml`.
     #[arg(long, value_name = "NAME|PATH", conflicts_with = "config")]
     pub preset: Option<String>,
@@ -461,7 +461,15 @@ impl Run<'_> {
                 }
                 Some(_) => {}
             }
-            if changed {
+            if changed && path.is_none() {
+                // stdin in, stdout out: a file beside the Dockerfile (a .dockerignore) is not
+                // written as a side effect, whatever --stdin-filename says; it is named instead
+                for fc in &out.files {
+                    if !cli.quiet {
+                        eprintln!("dopt: {name}: not creating {}: the Dockerfile came from stdin (run dopt on the file, or see --diff)", fc.path);
+                    }
+                }
+            } else if changed {
                 let dir = ctx_dir.clone().unwrap_or_else(|| PathBuf::from("."));
                 for fc in &out.files {
                     if let Err(e) = write::write_beside(&dir, &fc.path, fc.before.as_deref(), fc.after.as_bytes()) {
@@ -599,6 +607,15 @@ pub fn select_rules(select: &[String], ignore: &[String]) -> Result<Vec<&'static
         let m = r.meta();
         key.eq_ignore_ascii_case("ALL") || m.code.to_ascii_uppercase().starts_with(&key.to_ascii_uppercase()) || m.name == key
     };
+    // an opt-in rule is selected by its exact code or name only, not by `ALL` or a prefix
+    let selects = |r: &dyn Rule, key: &str| {
+        let m = r.meta();
+        if transforms::is_opt_in(m) {
+            m.code.eq_ignore_ascii_case(key) || m.name == key
+        } else {
+            matches(r, key)
+        }
+    };
     for k in select.iter().chain(ignore) {
         if !all.iter().any(|r| matches(*r, k)) {
             return Err(format!("unknown rule `{k}` (see `dopt rules`)"));
@@ -606,7 +623,7 @@ pub fn select_rules(select: &[String], ignore: &[String]) -> Result<Vec<&'static
     }
     Ok(all
         .into_iter()
-        .filter(|r| select.is_empty() || select.iter().any(|k| matches(*r, k)))
+        .filter(|r| if select.is_empty() { !transforms::is_opt_in(r.meta()) } else { select.iter().any(|k| selects(*r, k)) })
         .filter(|r| !ignore.iter().any(|k| matches(*r, k)))
         .collect())
 }

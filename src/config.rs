@@ -34,6 +34,7 @@ pub const PRESETS: &[(&str, &str)] = &[
     ("glibc", include_str!("../presets/glibc.toml")),
     ("distroless", include_str!("../presets/distroless.toml")),
     ("minimal", include_str!("../presets/minimal.toml")),
+    ("ci", include_str!("../presets/ci.toml")),
 ];
 
 /// Named conditions a mapping can test (see `transforms/images/slim_base_image.rs`).

@@ -43,8 +43,8 @@ impl Drop for Ctx {
 /// The whole pipeline under `preset`, to its fixed point; checks the output parses and that a
 /// second run changes nothing. Returns the output and the codes of the fixes applied.
 fn run(text: &str, preset: &str, unsafe_fixes: bool, ctx: &Ctx) -> (String, Vec<&'static str>) {
-    let rules = dopt::transforms::all();
     let config = Config::preset(preset).expect("preset");
+    let rules = dopt::cli::select_rules(&config.select, &config.ignore).expect("the preset's rules");
     let build = BuildContext::new(Some(ctx.path().to_path_buf()));
     let opts = Options { unsafe_fixes, config: std::sync::Arc::new(config), ..Options::default() };
     let out = engine::run(text, &rules, &build, &opts).expect("input parses");

@@ -422,3 +422,49 @@ fn exit_zero_and_exit_non_zero_on_fix() {
     assert_eq!(run_stdin(&["--write", "-", "--format", "json"], NAIVE.as_bytes()).status.code(), Some(2));
     std::fs::remove_dir_all(&d).unwrap();
 }
+
+#[test]
+fn a_dockerignore_is_shown_by_diff_written_by_write_and_never_from_stdin() {
+    let d = tempdir("dockerignore");
+    let df = "FROM node:18-slim\nWORKDIR /app\nCOPY package.json ./\nRUN npm install --omit=dev\nCOPY . .\nCMD [\"node\", \"server.js\"]\n";
+    std::fs::write(d.join("Dockerfile"), df).unwrap();
+    std::fs::write(d.join("package.json"), "{}\n").unwrap();
+    std::fs::write(d.join("server.js"), "\n").unwrap();
+    // --diff shows the new file
+    let o = run_in(&d, &["--diff", "--select", "DP206", "Dockerfile"]);
+    assert_eq!(o.status.code(), Some(1), "{}", s(&o.stderr));
+    assert!(s(&o.stdout).contains("--- /dev/null\n+++ b/.dockerignore\n"), "{}", s(&o.stdout));
+    assert!(s(&o.stdout).contains("+**/node_modules\n"), "{}", s(&o.stdout));
+    // stdin in, stdout out: nothing else is written, whatever --stdin-filename says
+    let name = d.join("Dockerfile");
+    let o = run_stdin(&["--write", "--select", "DP206", "-", "--stdin-filename", name.to_str().unwrap()], df.as_bytes());
+    assert_eq!(o.status.code(), Some(0), "{}", s(&o.stderr));
+    assert_eq!(s(&o.stdout), df);
+    assert!(s(&o.stderr).contains("not creating .dockerignore: the Dockerfile came from stdin"), "{}", s(&o.stderr));
+    assert!(!d.join(".dockerignore").exists());
+    // --write on the file creates it, and a second run changes nothing
+    let o = run_in(&d, &["--write", "--select", "DP206", "Dockerfile"]);
+    assert_eq!(o.status.code(), Some(0), "{}", s(&o.stderr));
+    let ig = std::fs::read_to_string(d.join(".dockerignore")).unwrap();
+    assert!(ig.lines().any(|l| l == ".git") && ig.lines().any(|l| l == "**/node_modules"), "{ig}");
+    let o = run_in(&d, &["--check", "--select", "DP206", "Dockerfile"]);
+    assert_eq!(o.status.code(), Some(0), "{}", s(&o.stdout));
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+#[test]
+fn opt_in_rules_need_their_code_or_the_ci_preset() {
+    let t = "FROM python:3.11-slim\nRUN pip install --no-cache-dir flask\n";
+    let codes = |args: &[&str]| -> Vec<String> {
+        let o = run_stdin(&[&["-", "-q"], args].concat(), t.as_bytes());
+        s(&o.stdout).lines().filter_map(|l| l.split_whitespace().nth(1).map(str::to_string)).collect()
+    };
+    assert!(!codes(&[]).contains(&"DP207".to_string()));
+    assert!(!codes(&["--select", "ALL"]).contains(&"DP207".to_string()));
+    assert!(!codes(&["--select", "DP2"]).contains(&"DP207".to_string()));
+    assert!(codes(&["--select", "DP207"]).contains(&"DP207".to_string()));
+    assert!(codes(&["--select", "cache-mounts"]).contains(&"DP207".to_string()));
+    assert!(codes(&["--preset", "ci"]).contains(&"DP207".to_string()));
+    let o = run_stdin(&["--write", "--preset", "ci", "-"], t.as_bytes());
+    assert_eq!(s(&o.stdout), "# syntax=docker/dockerfile:1\nFROM python:3.11-slim\nRUN --mount=type=cache,target=/root/.cache/pip pip install flask\n");
+}

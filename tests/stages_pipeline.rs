@@ -13,9 +13,10 @@ use dopt::model::context::BuildContext;
 /// context). Returns the output and the codes applied.
 fn run_file(path: &Path, preset: &str, unsafe_fixes: bool) -> (String, Vec<&'static str>) {
     let text = std::fs::read_to_string(path).unwrap();
-    let rules = dopt::transforms::all();
+    let config = Config::preset(preset).unwrap();
+    let rules = dopt::cli::select_rules(&config.select, &config.ignore).expect("the preset's rules");
     let build = BuildContext::new(Some(path.parent().unwrap().to_path_buf()));
-    let opts = Options { unsafe_fixes, config: std::sync::Arc::new(Config::preset(preset).unwrap()), ..Options::default() };
+    let opts = Options { unsafe_fixes, config: std::sync::Arc::new(config), ..Options::default() };
     let out = engine::run(&text, &rules, &build, &opts).expect("input parses");
     assert!(out.problems.is_empty(), "{}: {:?}", path.display(), out.problems);
     dopt::syntax::parse(&out.output).expect("output parses");

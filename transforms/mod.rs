@@ -13,6 +13,7 @@ use crate::engine::{Rule, RuleMeta};
 
 pub mod common;
 pub mod images;
+pub mod installs;
 pub mod layers;
 pub mod packages;
 pub mod programs;
@@ -38,11 +39,16 @@ pub fn all() -> Vec<&'static dyn Rule> {
         &packages::gem_no_document::GemNoDocument,
         &packages::gem_spec_cache::GemSpecCache,
         &packages::configure_build::ConfigureBuild,
+        &packages::production_install::ProductionInstall,
         &packages::apt_get_update_merge::AptGetUpdateMerge,
         &layers::merge_consecutive_runs::MergeConsecutiveRuns,
         &layers::archive_cleanup::ArchiveCleanup,
         &layers::add_to_copy::AddToCopy,
         &layers::exec_form_cmd::ExecFormCmd,
+        &layers::manifests_before_sources::ManifestsBeforeSources,
+        &layers::dockerignore::Dockerignore,
+        &layers::python_dont_write_bytecode::PythonDontWriteBytecode,
+        &layers::cache_mounts::CacheMounts,
         &stages::go_runtime::GoScratchRuntime,
         &stages::java_runtime::JavaJreRuntime,
         &stages::python_runtime::PythonVenvRuntime,
@@ -58,6 +64,15 @@ pub fn all() -> Vec<&'static dyn Rule> {
         &security::gpg_keyserver::GpgKeyserver,
         &security::checksum_format::ChecksumFormat,
     ]
+}
+
+/// Rules that `ALL` and code prefixes do not select: only their exact code or name does (the
+/// `ci` preset selects them). Their fixes suit some builds and not others.
+pub const OPT_IN: &[&str] = &["DP207"];
+
+/// Whether a rule is opt-in (see [`OPT_IN`]).
+pub fn is_opt_in(meta: &RuleMeta) -> bool {
+    OPT_IN.contains(&meta.code)
 }
 
 /// A rule by code (`DP101`) or name (`pip-no-cache-dir`), case-insensitive for codes.

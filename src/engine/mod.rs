@@ -342,6 +342,10 @@ pub fn run(text: &str, rules: &[&dyn Rule], build: &BuildContext, opts: &Options
             if f.edits.iter().any(|e| taken_set.overlaps(&e.range)) {
                 continue; // waits for the next round
             }
+            let created = |p: &str| out.files.iter().any(|x| x.path == p) || taken.iter().any(|t| t.fix.as_ref().unwrap().files.iter().any(|x| x.path == p));
+            if f.edits.is_empty() && !f.files.is_empty() && f.files.iter().all(|fc| created(&fc.path)) {
+                continue; // another fix (earlier in this round's order) already writes that file
+            }
             taken_set.take(f);
             edits.extend(f.edits.iter().cloned());
             taken.push(d);
@@ -411,6 +415,8 @@ pub fn run(text: &str, rules: &[&dyn Rule], build: &BuildContext, opts: &Options
     if !settled {
         out.problems.push(format!("bug: fixes did not settle after {} rounds; the last round's text is kept", opts.max_rounds));
     }
+    // a finding whose fix only creates files that the run creates is not left over
+    diags.retain(|d| !d.fix.as_ref().is_some_and(|f| f.edits.is_empty() && !f.files.is_empty() && f.files.iter().all(|fc| out.files.iter().any(|x| x.path == fc.path))));
     out.diagnostics = diagnostics;
     if changed {
         out.output = file.text.clone();

@@ -93,6 +93,32 @@ fn fixes_can_create_a_second_file() {
     assert_eq!(out.files[0].path, ".dockerignore");
     assert!(out.changed());
     assert_eq!(out.applied.len(), 1);
+    assert!(out.remaining.is_empty(), "{:?}", out.remaining);
+}
+
+/// Two findings that create the same file: the unsafe one (with more in it) comes first.
+struct CreatesTwo;
+static CREATES_TWO: RuleMeta = RuleMeta { code: "T003", name: "creates-two", summary: "", fix: FixKind::SafeOrUnsafe, hadolint: &[], docs: "" };
+impl Rule for CreatesTwo {
+    fn meta(&self) -> &'static RuleMeta {
+        &CREATES_TWO
+    }
+    fn check(&self, cx: &Context, out: &mut Vec<Diagnostic>) {
+        let file = |t: &str| vec![FileChange { path: ".dockerignore".into(), before: None, after: t.into() }];
+        out.push(cx.diag(&CREATES_TWO, 0..0, "all", Some(Fix { files: file(".git\n.env\n"), ..Fix::unsafe_(vec![]) })));
+        out.push(cx.diag(&CREATES_TWO, 0..0, "safe part", Some(Fix { files: file(".git\n"), ..Fix::safe(vec![]) })));
+    }
+}
+
+#[test]
+fn one_fix_per_created_file() {
+    let ctx = BuildContext::default();
+    let out = run("FROM a\n", &[&CreatesTwo], &ctx, &Options::default()).unwrap();
+    assert_eq!((out.files.len(), out.files[0].after.as_str()), (1, ".git\n"));
+    assert_eq!(out.applied.iter().map(|a| a.message.as_str()).collect::<Vec<_>>(), vec!["safe part"]);
+    let out = run("FROM a\n", &[&CreatesTwo], &ctx, &Options { unsafe_fixes: true, ..Options::default() }).unwrap();
+    assert_eq!((out.files.len(), out.files[0].after.as_str()), (1, ".git\n.env\n"));
+    assert_eq!(out.applied.iter().map(|a| a.message.as_str()).collect::<Vec<_>>(), vec!["all"]);
 }
 
 #[test]

@@ -3,5 +3,9 @@
 
 pub mod add_to_copy;
 pub mod archive_cleanup;
+pub mod cache_mounts;
+pub mod dockerignore;
 pub mod exec_form_cmd;
+pub mod manifests_before_sources;
 pub mod merge_consecutive_runs;
+pub mod python_dont_write_bytecode;

@@ -14,6 +14,7 @@ pub mod gem_spec_cache;
 pub mod npm_ci;
 pub mod package_cache_clean;
 pub mod pip_no_cache_dir;
+pub mod production_install;
 pub mod rpm_assume_yes;
 pub mod rpm_cache_dir;
 pub mod rpm_clean;

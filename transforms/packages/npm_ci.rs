@@ -65,10 +65,10 @@ RUN npm ci --production
 };
 
 /// npm's spellings of `install`.
-const INSTALL: &[&str] = &["install", "i", "in", "ins", "inst", "insta", "instal", "isnt", "isnta", "isntal", "isntall", "add"];
+pub(crate) const INSTALL: &[&str] = &["install", "i", "in", "ins", "inst", "insta", "instal", "isnt", "isnta", "isntal", "isntall", "add"];
 
 /// npm flags whose value may be the next word.
-const VALUE_FLAGS: &[&str] = &[
+pub(crate) const VALUE_FLAGS: &[&str] = &[
     "--prefix", "-C", "--cache", "--registry", "--loglevel", "--omit", "--include", "--only", "--workspace", "-w", "--userconfig", "--globalconfig",
     "--fetch-retries", "--fetch-timeout", "--maxsockets", "--tag", "--before", "--install-strategy", "--script-shell", "--node-options", "--scope",
 ];
@@ -183,7 +183,7 @@ fn lock_agrees(cx: &Context, i: usize, lock: &str) -> Result<(), String> {
 
 /// Whether the base image is an official Node.js image whose npm is 7 or later (Node.js 15 or
 /// later, or a tag naming no version: the current releases).
-fn npm7_or_later(base: Option<&str>) -> bool {
+pub(crate) fn npm7_or_later(base: Option<&str>) -> bool {
     let Some(b) = base else { return false };
     let Some(tag) = b.strip_prefix("node:").or((b == "node").then_some("")) else { return false };
     match tag.split(['.', '-']).next().unwrap_or("").parse::<u32>() {
