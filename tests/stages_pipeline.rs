@@ -40,7 +40,6 @@ fn the_examples_split_first_and_settle() {
         ("go", "glibc", vec!["FROM golang:1.19 AS builder", "FROM scratch"]),
         ("java", "glibc", vec!["FROM eclipse-temurin:17-jdk AS builder", "FROM eclipse-temurin:17-jre"]),
         ("java", "minimal", vec!["FROM eclipse-temurin:17-jdk AS builder", "FROM debian:bookworm-slim"]),
-        ("python", "glibc", vec!["FROM python:3.11 AS builder", "FROM python:3.11-slim"]),
         ("node", "glibc", vec!["FROM node:18 AS builder", "FROM node:18-slim"]),
         ("node", "default", vec!["FROM node:18 AS builder", "FROM node:18-alpine"]),
     ];
@@ -51,16 +50,27 @@ fn the_examples_split_first_and_settle() {
         assert!(applied.first().is_some_and(|c| c.starts_with("DP40")), "{ex}: the split comes first: {applied:?}");
         assert!(!applied.contains(&"DP301"), "{ex}: DP301 must not move the runtime: {applied:?}\n{out}");
     }
+    // the Python example's requirements are pure Python: nothing for a builder to keep out of the
+    // runtime, so the slim base (DP301) rather than a virtualenv split
+    let (out, applied) = run_file(&root().join("examples/python/Dockerfile"), "glibc", true);
+    assert_eq!(froms(&out), vec!["FROM python:3.11-slim-bookworm"], "{out}");
+    assert!(!applied.iter().any(|c| c.starts_with("DP40")), "{applied:?}");
+    // psycopg2 built from source with gcc: split
+    let (out, applied) = run_file(&root().join("tests/build/python-psycopg2/Dockerfile"), "glibc", true);
+    assert_eq!(froms(&out), vec!["FROM python:3.11 AS builder", "FROM python:3.11-slim"], "{out}");
+    assert_eq!(applied.first(), Some(&"DP403"), "{applied:?}");
 }
 
 #[test]
 fn the_other_rules_work_on_the_new_stages() {
-    let path = root().join("examples/python/Dockerfile");
+    let path = root().join("tests/build/python-psycopg2/Dockerfile");
     let (out, _) = run_file(&path, "glibc", true);
-    // DP101 on the builder's install, DP203 on the moved CMD; the runtime's apt install is already clean
+    // DP101 on the builder's install, DP103 on the builder's apt (the full image has libc6-dev);
+    // the runtime's apt install of the library is already clean
     assert!(out.contains("RUN pip install --no-cache-dir -r requirements.txt"), "{out}");
+    assert!(out.contains("apt-get install -y --no-install-recommends libpq-dev gcc\n"), "{out}");
     assert!(out.contains("CMD [\"python\", \"app.py\"]"), "{out}");
-    assert!(out.contains("RUN apt-get update && apt-get install -y --no-install-recommends curl ca-certificates && rm -rf /var/lib/apt/lists/*"), "{out}");
+    assert!(out.contains("RUN apt-get update && apt-get install -y --no-install-recommends libpq5 && rm -rf /var/lib/apt/lists/*"), "{out}");
     // the prune of the Node builder merged into the install by DP201, ADD became COPY in both stages
     let (out, _) = run_file(&root().join("examples/node/Dockerfile"), "glibc", true);
     assert!(out.contains("npm prune --omit=dev"), "{out}");

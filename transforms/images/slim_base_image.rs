@@ -99,7 +99,7 @@ const PY_C_EXTENSIONS: &[&str] = &[
 ];
 
 /// Python packages that build from source and need a compiler and headers the full image has.
-const PY_NEEDS_COMPILER: &[&str] = &["psycopg2", "mysqlclient", "python-ldap", "uwsgi", "pycurl", "pyodbc", "gssapi"];
+pub(crate) const PY_NEEDS_COMPILER: &[&str] = &["psycopg2", "mysqlclient", "python-ldap", "uwsgi", "pycurl", "pyodbc", "gssapi"];
 
 /// npm packages with native code.
 pub(crate) const NODE_NATIVE: &[&str] = &[
@@ -475,7 +475,7 @@ fn provides(installed: &[String], tool: &str) -> bool {
 }
 
 /// Python package names from the build context, and the files read.
-fn python_packages(cx: &Context) -> (Vec<String>, Vec<String>) {
+pub(crate) fn python_packages(cx: &Context) -> (Vec<String>, Vec<String>) {
     let mut files = Vec::new();
     let mut pkgs = Vec::new();
     let mut names: Vec<String> = ["pyproject.toml", "Pipfile", "Pipfile.lock", "poetry.lock", "setup.py", "setup.cfg"].iter().map(|s| s.to_string()).collect();
