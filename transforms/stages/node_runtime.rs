@@ -44,6 +44,12 @@ full `node` image, splits it in two:
 packages the stage installs for run time are installed in the runtime too (build-only ones stay
 in the builder).
 
+It splits only where there is something to leave behind: devDependencies, a build step, a
+native addon compiled with the full image's toolchain, or build-only apt packages. Without any
+of them the runtime would hold what the full image's stage holds, and moving the base to the
+slim image (DP301) gives the same image in one stage (`examples/node`, express only: 329.1 MB
+either way in the image lab).
+
 ## Why
 `node:18` is about 1 GB of Debian with compilers; `node:18-slim` is about 250 MB and Alpine
 about 180 MB, and devDependencies (TypeScript, bundlers, test frameworks) are often most of
@@ -75,7 +81,9 @@ CMD ["node", "server.js"]
 
 ## Not flagged
 A final stage on a slim or Alpine image (a file that already copies production dependencies
-into a runtime); a stage that installs no dependencies. Reported with no fix, saying why: no
+into a runtime); a stage that installs no dependencies; a stage with nothing to leave behind
+(no devDependencies, build, native addon or build-only package: DP301 moves it to the slim
+image). Reported with no fix, saying why: no
 `package.json` dopt can read, a build whose output dopt cannot name, Yarn 2+ (its production
 install needs a plugin), an install in another directory than the final WORKDIR.
 
@@ -197,6 +205,12 @@ impl Rule for NodeProductionRuntime {
         let release = tag_release(&tag).unwrap_or("bookworm");
         let apt = apt_split(cx, si, release, &|_| true);
         let build_tools = !apt.build_only.is_empty();
+        // nothing to leave behind (no devDependencies, no build, no native addon to compile, no
+        // build-only packages): the slim image itself (DP301) is as small, with one stage
+        let dev_deps = pj.get("devDependencies").and_then(Value::as_object).is_some_and(|d| !d.is_empty());
+        if !dev_deps && builds.is_empty() && native.is_empty() && !build_tools && apt.unread.is_empty() {
+            return;
+        }
         let holds = |c: &str| match c {
             "native-addons" => !native.is_empty() || build_tools || !apt.runtime.is_empty(),
             "build-tools" => build_tools,
@@ -378,7 +392,8 @@ mod tests {
     use super::*;
     use crate::transforms::testing::{context, count, fix_with};
 
-    const PJ: &str = r#"{"name":"x","scripts":{"start":"node server.js"},"dependencies":{"express":"4"}}"#;
+    const PJ: &str = r#"{"name":"x","scripts":{"start":"node server.js"},"dependencies":{"express":"4"},"devDependencies":{"nodemon":"3"}}"#;
+    const DEV: &str = r#"{"devDependencies":{"eslint":"9"}}"#;
 
     fn fixed(text: &str, files: &[(&str, &str)], preset: &str) -> String {
         let (_d, b) = context(files);
@@ -403,6 +418,9 @@ mod tests {
         assert!(out.contains("\nFROM node:18-slim\n") && out.ends_with("CMD npm start\n"), "{out}");
         let (_d, b) = context(&[("package.json", PJ)]);
         assert_eq!(fix_with(&NodeProductionRuntime, t, false, &b), t);
+        // nothing to leave behind: no split (DP301 moves the base to the slim image)
+        let plain = r#"{"scripts":{"start":"node server.js"},"dependencies":{"express":"4"}}"#;
+        assert_eq!(fixed(t, &[("package.json", plain), ("package-lock.json", "{}")], "glibc"), t);
     }
 
     #[test]
@@ -417,9 +435,9 @@ mod tests {
     #[test]
     fn yarn_pnpm_and_next() {
         let t = "FROM node:18\nWORKDIR /app\nCOPY . .\nRUN yarn install --frozen-lockfile\nCMD [\"node\", \"index.js\"]\n";
-        let out = fixed(t, &[("package.json", "{}")], "glibc");
+        let out = fixed(t, &[("package.json", DEV)], "glibc");
         assert!(out.contains("RUN yarn install --production --frozen-lockfile --ignore-scripts --prefer-offline\n"), "{out}");
-        let out = fixed(&t.replace("yarn install --frozen-lockfile", "pnpm install"), &[("package.json", "{}")], "glibc");
+        let out = fixed(&t.replace("yarn install --frozen-lockfile", "pnpm install"), &[("package.json", DEV)], "glibc");
         assert!(out.contains("RUN pnpm prune --prod\n"), "{out}");
         // yarn berry: no fix
         assert_eq!(fixed(t, &[("package.json", r#"{"packageManager":"yarn@4.1.0"}"#)], "glibc"), t);
