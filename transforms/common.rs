@@ -558,7 +558,7 @@ pub fn stage_chain_before(cx: &Context, i: usize) -> Vec<usize> {
 /// Like [`earlier_text_any`], with the instructions whose text satisfies `pred` found once per
 /// file (under `key`, which names the predicate), so that asking at every instruction of a long
 /// file stays linear. `pred` must be the same function for the same key.
-pub fn earlier_text_memo(cx: &Context, i: usize, key: &str, pred: impl Fn(&str) -> bool) -> bool {
+pub fn earlier_text_memo(cx: &Context, i: usize, key: &'static str, pred: impl Fn(&str) -> bool) -> bool {
     struct Hits(Vec<usize>);
     let hits = cx.memo_keyed(key, || Hits((0..cx.file.instructions.len()).filter(|&j| pred(&cx.file.text[cx.file.instructions[j].range.clone()])).collect()));
     any_in_scope(cx, i, &hits.0)
@@ -1067,9 +1067,8 @@ pub fn stage_shell(cx: &Context, i: usize) -> StageShell {
             && n.values.last().is_some_and(|c| c == "-c" || (c.starts_with('-') && !c.starts_with("--") && c.ends_with('c')));
         return if posix { StageShell::Posix(n.values.clone()) } else { StageShell::Other };
     }
-    let chain = stage_chain(cx, i);
-    match chain.last() {
-        Some(&root) if is_windows_image(&cx.model.stages[root].base_resolved) => StageShell::Other,
+    match cx.model.stage_of(i) {
+        Some(st) if idx.windows[st.index] => StageShell::Other,
         _ => StageShell::Posix(vec!["/bin/sh".into(), "-c".into()]),
     }
 }
@@ -1078,6 +1077,8 @@ pub fn stage_shell(cx: &Context, i: usize) -> StageShell {
 /// counting ONBUILD triggers). Built once per file.
 struct ShellIndex {
     at: Vec<Option<usize>>,
+    /// For each stage: whether the root of its chain of stages is a Windows image.
+    windows: Vec<bool>,
 }
 
 impl ShellIndex {
@@ -1098,7 +1099,16 @@ impl ShellIndex {
             }
             stage_end.push(cur.or(inherited));
         }
-        ShellIndex { at }
+        let windows = cx
+            .model
+            .stages
+            .iter()
+            .map(|st| match stage_chain(cx, st.instructions.start).last() {
+                Some(&root) => is_windows_image(&cx.model.stages[root].base_resolved),
+                None => false,
+            })
+            .collect();
+        ShellIndex { at, windows }
     }
 }
 

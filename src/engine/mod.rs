@@ -175,8 +175,11 @@ pub struct Context<'a> {
     pub style: Style,
     scripts: Vec<std::sync::OnceLock<Vec<Script>>>,
     /// Indexes over the whole file that helpers build once per check (see [`Context::memo`]).
-    memo: std::cell::RefCell<std::collections::HashMap<(std::any::TypeId, String), std::rc::Rc<dyn std::any::Any>>>,
+    memo: std::cell::RefCell<MemoMap>,
 }
+
+/// [`Context::memo`]'s values, by type and key.
+type MemoMap = std::collections::HashMap<(std::any::TypeId, &'static str), std::rc::Rc<dyn std::any::Any>>;
 
 impl<'a> Context<'a> {
     pub fn new(file: &'a Dockerfile, model: &'a Model, build: &'a BuildContext) -> Context<'a> {
@@ -197,8 +200,8 @@ impl<'a> Context<'a> {
     }
 
     /// Like [`Context::memo`], for several values of one type told apart by `key`.
-    pub fn memo_keyed<T: 'static>(&self, key: &str, init: impl FnOnce() -> T) -> std::rc::Rc<T> {
-        let k = (std::any::TypeId::of::<T>(), key.to_string());
+    pub fn memo_keyed<T: 'static>(&self, key: &'static str, init: impl FnOnce() -> T) -> std::rc::Rc<T> {
+        let k = (std::any::TypeId::of::<T>(), key);
         if let Some(v) = self.memo.borrow().get(&k) {
             return v.clone().downcast::<T>().expect("memo keyed by type");
         }
@@ -310,12 +313,15 @@ pub fn run(text: &str, rules: &[&dyn Rule], build: &BuildContext, opts: &Options
     }
     // `file` is the current text's parse: the input itself until a fix changes it.
     let mut file = std::mem::replace(&mut out.input, empty_dockerfile());
-    let mut diags = diagnostics.clone();
+    // this round's findings: the input's (`diagnostics`) until a round has changed the text
+    let mut diags: Option<Vec<Diagnostic>> = None;
     let mut changed = false;
     let mut refused: HashSet<(&'static str, String)> = HashSet::new();
     let mut settled = false;
     for _round in 0..opts.max_rounds {
         let mut cands: Vec<&Diagnostic> = diags
+            .as_deref()
+            .unwrap_or(&diagnostics)
             .iter()
             .filter(|d| d.fix.as_ref().is_some_and(|f| is_allowed(f, opts) && (!f.edits.is_empty() || !f.files.is_empty())))
             .filter(|d| !refused.contains(&(d.code, d.message.clone())))
@@ -410,11 +416,14 @@ pub fn run(text: &str, rules: &[&dyn Rule], build: &BuildContext, opts: &Options
                 file = cur;
             }
         }
-        diags = check_with(&file, rules, build, &opts.config);
+        // the last round's findings go before the next round's are made (a large file's peak)
+        drop(diags.take());
+        diags = Some(check_with(&file, rules, build, &opts.config));
     }
     if !settled {
         out.problems.push(format!("bug: fixes did not settle after {} rounds; the last round's text is kept", opts.max_rounds));
     }
+    let mut diags = diags.unwrap_or_else(|| diagnostics.clone());
     // a finding whose fix only creates files that the run creates is not left over
     diags.retain(|d| !d.fix.as_ref().is_some_and(|f| f.edits.is_empty() && !f.files.is_empty() && f.files.iter().all(|fc| out.files.iter().any(|x| x.path == fc.path))));
     out.diagnostics = diagnostics;
@@ -545,6 +554,7 @@ pub fn check_with(file: &Dockerfile, rules: &[&dyn Rule], build: &BuildContext, 
         out.retain(|d| !is_suppressed(file, rules, &sup, d));
     }
     out.sort_by(|a, b| (a.range.start, a.code).cmp(&(b.range.start, b.code)));
+    out.shrink_to_fit();
     out
 }
 

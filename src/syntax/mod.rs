@@ -515,6 +515,9 @@ pub fn parse(text: &str) -> Result<Dockerfile, ParseError> {
             logical.push(&ctok[..keep], c.start);
             eol = e;
         }
+        // most logical lines are one segment: no spare capacity (a large file keeps thousands)
+        logical.segs.shrink_to_fit();
+        logical.text.shrink_to_fit();
         let node = node_from_line(&logical.text, 0, d.escape)
             .map_err(|m| ParseError { message: m, line: start_line })?;
         let header_end = end;

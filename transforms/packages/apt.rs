@@ -463,12 +463,7 @@ fn tokens(text: &str) -> Vec<&str> {
 
 /// Whether a token names an apt front-end as a program: `apt-get`, `/usr/bin/apt`.
 fn apt_token(t: &str) -> Option<&'static str> {
-    for name in ["apt-get", "apt", "aptitude"] {
-        if t == name || (t.ends_with(&format!("/bin/{name}"))) {
-            return Some(name);
-        }
-    }
-    None
+    ["apt-get", "apt", "aptitude"].into_iter().find(|&name| t == name || t.strip_suffix(name).is_some_and(|p| p.ends_with("/bin/")))
 }
 
 /// What a piece of shell text does with the package lists, read token by token (so that
@@ -544,14 +539,29 @@ pub fn words_text(cmd: &Command) -> Option<String> {
 pub fn runs_update(cmd: &Command) -> bool {
     match Apt::of(cmd) {
         Some(a) => a.sub() == "update",
-        None => words_text(cmd).is_some_and(|t| list_use(&t).updates),
+        // only an apt front-end updates: no word naming one, no need to read the text
+        None => mentions(cmd, &["apt"]) && words_text(cmd).is_some_and(|t| list_use(&t).updates),
     }
+}
+
+/// Whether any word of the command contains one of `needles` (a cheap test before reading its
+/// text token by token: most commands of a large file mention no apt program).
+fn mentions(cmd: &Command, needles: &[&str]) -> bool {
+    cmd.argv().iter().any(|w| needles.iter().any(|n| w.text.contains(n)))
+}
+
+/// False when no word of the command could name a program [`list_use`] knows (apt-get, apt,
+/// aptitude, apt-cache, apt-file, add-apt-repository, gdebi, mk-build-deps, rosdep): then its
+/// text need not be read.
+pub fn may_use_apt(cmd: &Command) -> bool {
+    mentions(cmd, &["apt", "gdebi", "mk-build-deps", "rosdep"])
 }
 
 /// Whether the command works with apt's package lists: an apt front-end, `apt-cache`,
 /// `add-apt-repository` and the like, or a command that runs one.
 pub fn uses_apt(cmd: &Command) -> bool {
-    Apt::of(cmd).is_some() || words_text(cmd).is_some_and(|t| list_use(&t).mentions_apt)
+    Apt::of(cmd).is_some()
+        || may_use_apt(cmd) && words_text(cmd).is_some_and(|t| list_use(&t).mentions_apt)
 }
 
 /// Whether the command removes the package lists: `rm` of `/var/lib/apt/lists...` (or of
@@ -706,6 +716,23 @@ pub fn apt_config_before(cx: &Context, i: usize, key: &str) -> bool {
 mod tests {
     use super::*;
     use crate::model::shell::parse_script;
+
+    #[test]
+    fn updates_and_apt_use_through_other_programs() {
+        let first = |t: &str| parse_script(t, 0).commands.into_iter().next().unwrap();
+        assert!(runs_update(&first("apt-get update")));
+        assert!(runs_update(&first("sh -c 'apt-get -q update'")));
+        assert!(runs_update(&first("sudo sh -c \"/usr/bin/apt update\"")));
+        assert!(!runs_update(&first("sh -c 'apt-get install -y x'")));
+        assert!(!runs_update(&first("sh -c 'mybin/apt update'")));
+        assert!(!runs_update(&first("echo apt-get update")));
+        assert!(!runs_update(&first("dnf update")));
+        assert!(uses_apt(&first("xargs apt-cache policy")));
+        assert!(uses_apt(&first("sh -c 'rosdep install --from-paths src'")));
+        assert!(uses_apt(&first("bash -c 'gdebi -n x.deb'")));
+        assert!(!uses_apt(&first("sh -c 'make install'")));
+        assert!(!uses_apt(&first("gem install aptly")));
+    }
 
     #[test]
     fn reads_apt_command_lines() {

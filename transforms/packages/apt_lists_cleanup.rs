@@ -3,7 +3,7 @@ use crate::engine::{Context, Diagnostic, Edit, Fix, FixKind, Rule, RuleMeta};
 use crate::model::shell::{BlockKind, Sep};
 use crate::syntax::Kind;
 use crate::transforms::packages::apt::{
-    cleans_lists, commands_of, in_loop, list_use, lists_matter_in_stage, lists_mounted, pipeline_end, run_text, runs_update, uses_apt, words_text,
+    cleans_lists, commands_of, in_loop, list_use, lists_matter_in_stage, lists_mounted, may_use_apt, pipeline_end, run_text, runs_update, uses_apt, words_text,
     Apt, CLEANUP, READS_LISTS,
 };
 use crate::transforms::common::{append_command, block_command, sudo_prefix, RunCommand};
@@ -207,7 +207,7 @@ fn later_readers(cx: &Context, i: usize) -> Later {
                 let before_cmd = &cx.file.text[ins.range.start..cmd.range.start];
                 let reads = match Apt::of(cmd) {
                     Some(a) => READS_LISTS.contains(&a.sub()),
-                    None => words_text(cmd).is_some_and(|t| list_use(&t).reads_before_update),
+                    None => may_use_apt(cmd) && words_text(cmd).is_some_and(|t| list_use(&t).reads_before_update),
                 };
                 if !reads {
                     continue;

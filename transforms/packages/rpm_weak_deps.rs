@@ -55,7 +55,7 @@ impl Rule for RpmWeakDeps {
         let inner = InnerScripts::of(cx);
         for rc in run_commands_incl(cx, &inner) {
             let Some(r) = rpm_cmd(rc.cmd) else { continue };
-            let (flag, skip): (&str, &[&str]) = match (r.tool, r.verb().as_str()) {
+            let (flag, skip): (&str, &'static [&'static str]) = match (r.tool, r.verb().as_str()) {
                 (Rpm::Dnf | Rpm::Yum, "install" | "in") => ("--setopt=install_weak_deps=False", &["install_weak_deps"]),
                 (Rpm::Zypper, "install" | "in") => ("--no-recommends", &["--no-recommends", "--recommends", "solver.onlyRequires"]),
                 _ => continue,
@@ -84,8 +84,9 @@ fn mentions(c: &Command, what: &[&str]) -> bool {
     c.argv().iter().any(|w| what.iter().any(|x| w.text.contains(x)))
 }
 
-fn earlier_config(cx: &Context, i: usize, what: &[&str]) -> bool {
-    earlier_text_memo(cx, i, &what.join("\n"), |t| what.iter().filter(|x| !x.starts_with("--")).any(|x| t.contains(x)))
+/// `what`'s first entry names its memo (each list starts with its own).
+fn earlier_config(cx: &Context, i: usize, what: &'static [&'static str]) -> bool {
+    earlier_text_memo(cx, i, what[0], |t| what.iter().filter(|x| !x.starts_with("--")).any(|x| t.contains(x)))
 }
 
 /// Bases whose yum (3.x, RPM 4.11) knows no weak dependencies.
