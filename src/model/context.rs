@@ -22,7 +22,12 @@ pub struct BuildContext {
     read: Mutex<HashMap<String, Option<Arc<str>>>>,
     heads: Mutex<HashMap<String, Option<Arc<[u8]>>>>,
     lists: Mutex<HashMap<String, Option<Arc<Vec<String>>>>>,
+    /// Facts that rules derive from the whole context (see [`BuildContext::memo`]).
+    memo: Mutex<HashMap<(std::any::TypeId, &'static str), SharedFact>>,
 }
+
+/// A value of [`BuildContext::memo`].
+type SharedFact = Arc<dyn std::any::Any + Send + Sync>;
 
 #[derive(Debug, Clone)]
 struct Resolved {
@@ -134,6 +139,20 @@ impl BuildContext {
         v
     }
 
+    /// A fact about the whole context, computed once and shared by every Dockerfile that has this
+    /// context (a walk of the directory tree, say, which each file of a directory of 732
+    /// Dockerfiles would otherwise repeat). `T` and `key` name the fact; `init` must give the
+    /// same value for the same pair. Two threads may both compute it; the first one stored wins.
+    pub fn memo<T: Send + Sync + 'static>(&self, key: &'static str, init: impl FnOnce() -> T) -> Arc<T> {
+        let k = (std::any::TypeId::of::<T>(), key);
+        if let Some(v) = lock(&self.memo).get(&k) {
+            return v.clone().downcast::<T>().expect("memo keyed by type");
+        }
+        let v: SharedFact = Arc::new(init());
+        let v = lock(&self.memo).entry(k).or_insert(v).clone();
+        v.downcast::<T>().expect("memo keyed by type")
+    }
+
     /// The text of a context file, if it exists, is small and is UTF-8.
     pub fn read(&self, rel: &str) -> Option<String> {
         let r = self.resolve(rel).filter(|r| r.is_file && r.len <= MAX_CONTEXT_FILE)?;
@@ -222,5 +241,22 @@ mod tests {
         let b = cs.get(Some(PathBuf::from("x")));
         assert!(Arc::ptr_eq(&a, &b));
         assert!(!Arc::ptr_eq(&a, &cs.get(None)));
+    }
+
+    #[test]
+    fn a_fact_about_the_context_is_computed_once() {
+        let c = BuildContext::new(None);
+        let calls = std::sync::atomic::AtomicUsize::new(0);
+        let count = || {
+            calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            vec![1, 2, 3]
+        };
+        let a = c.memo("k", count);
+        let b = c.memo("k", || -> Vec<i32> { unreachable!("computed twice") });
+        assert!(Arc::ptr_eq(&a, &b));
+        assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 1);
+        // another key or type is another fact
+        assert_eq!(*c.memo("other", || vec![9]), vec![9]);
+        assert_eq!(*c.memo("k", || 7u8), 7);
     }
 }

@@ -154,7 +154,7 @@ impl Rule for Dockerignore {
         let range = copy_ins.range.start..copy_ins.range.start;
         let safe: Vec<&Entry> = entries.iter().filter(|e| e.unsafe_.is_none()).collect();
         let all: Vec<&Entry> = entries.iter().collect();
-        let measured = |es: &[&Entry]| measure(dir, &es.iter().map(|e| e.pattern).collect::<Vec<_>>()).describe();
+        let measured = |es: &[&Entry]| measure_in(cx, dir, &es.iter().map(|e| e.pattern).collect::<Vec<_>>()).describe();
         let verb = if existing.is_some() { "append" } else { "write one with" };
         if let Some(why) = shared {
             let fix = Fix { files: vec![file(&all)], ..Fix::unsafe_(vec![]) };
@@ -375,7 +375,7 @@ fn candidates(cx: &Context, f: &Facts, root: &[String]) -> Vec<Entry> {
     let dir = cx.build.dir().expect("a known context");
     for pattern in ["**/.DS_Store", "**/*.swp", "**/Thumbs.db"] {
         let name = pattern.trim_start_matches("**/");
-        if !f.copied_by_name(name) && measure(dir, &[pattern]).files > 0 {
+        if !f.copied_by_name(name) && measure_in(cx, dir, &[pattern]).files > 0 {
             push(pattern, None);
         }
     }
@@ -433,36 +433,86 @@ fn human_bytes(b: u64) -> String {
 /// Walks the context `dir` (symbolic links are counted, not followed) and counts the files and
 /// bytes that the `.dockerignore` patterns exclude, visiting at most [`WALK_LIMIT`] entries.
 pub fn measure(dir: &Path, patterns: &[&str]) -> Measured {
-    measure_up_to(dir, patterns, WALK_LIMIT)
+    Tree::walk(dir, WALK_LIMIT).measure(patterns)
 }
 
-fn measure_up_to(dir: &Path, patterns: &[&str], limit: usize) -> Measured {
-    let mut m = Measured::default();
-    walk(dir, "", patterns, false, &mut m, &mut (0, limit));
+/// Like [`measure`], with the walk of the context done once per context, and each list of
+/// patterns measured once: both are shared by the Dockerfiles of one directory.
+fn measure_in(cx: &Context, dir: &Path, patterns: &[&str]) -> Measured {
+    #[derive(Default)]
+    struct Measures {
+        tree: std::sync::OnceLock<Tree>,
+        by_patterns: std::sync::Mutex<std::collections::HashMap<String, Measured>>,
+    }
+    let ms = cx.build.memo("dockerignore-measures", Measures::default);
+    let key = patterns.join("\n");
+    if let Some(m) = ms.by_patterns.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+        return *m;
+    }
+    let m = ms.tree.get_or_init(|| Tree::walk(dir, WALK_LIMIT)).measure(patterns);
+    ms.by_patterns.lock().unwrap_or_else(|e| e.into_inner()).insert(key, m);
     m
 }
 
-fn walk(dir: &Path, rel: &str, patterns: &[&str], excluded: bool, m: &mut Measured, budget: &mut (usize, usize)) {
-    let Ok(rd) = std::fs::read_dir(dir) else { return };
-    let mut entries: Vec<_> = rd.filter_map(Result::ok).collect();
-    entries.sort_by_key(|e| e.file_name());
-    for e in entries {
-        if budget.0 >= budget.1 {
-            m.capped = true;
-            return;
-        }
-        budget.0 += 1;
-        let name = e.file_name().to_string_lossy().into_owned();
-        let p = if rel.is_empty() { name.clone() } else { format!("{rel}/{name}") };
-        let Ok(meta) = std::fs::symlink_metadata(e.path()) else { continue };
-        let hit = excluded || patterns.iter().any(|pat| glob_match(pat, &p));
-        if meta.is_dir() {
-            walk(&e.path(), &p, patterns, hit, m, budget);
-        } else if hit {
-            m.files += 1;
-            m.bytes += meta.len();
+/// The entries of a context, depth first in name order, up to a number of entries.
+#[derive(Debug, Default)]
+struct Tree {
+    /// (path relative to the context, its parent's index in `entries`, is a directory, bytes)
+    entries: Vec<(String, Option<usize>, bool, u64)>,
+    /// The walk stopped at its limit.
+    capped: bool,
+}
+
+impl Tree {
+    fn walk(dir: &Path, limit: usize) -> Tree {
+        let mut t = Tree::default();
+        t.visit(dir, "", None, &mut (0, limit));
+        t
+    }
+
+    fn visit(&mut self, dir: &Path, rel: &str, parent: Option<usize>, budget: &mut (usize, usize)) {
+        let Ok(rd) = std::fs::read_dir(dir) else { return };
+        let mut entries: Vec<_> = rd.filter_map(Result::ok).collect();
+        entries.sort_by_key(|e| e.file_name());
+        for e in entries {
+            if budget.0 >= budget.1 {
+                self.capped = true;
+                return;
+            }
+            budget.0 += 1;
+            let name = e.file_name().to_string_lossy().into_owned();
+            let p = if rel.is_empty() { name } else { format!("{rel}/{name}") };
+            let Ok(meta) = std::fs::symlink_metadata(e.path()) else { continue };
+            let k = self.entries.len();
+            self.entries.push((p.clone(), parent, meta.is_dir(), meta.len()));
+            if meta.is_dir() {
+                self.visit(&e.path(), &p, Some(k), budget);
+                if self.capped {
+                    return;
+                }
+            }
         }
     }
+
+    /// The files and bytes that `patterns` exclude: an entry they match, or one inside a
+    /// directory they match.
+    fn measure(&self, patterns: &[&str]) -> Measured {
+        let mut m = Measured { capped: self.capped, ..Measured::default() };
+        let mut hit = vec![false; self.entries.len()];
+        for (k, (p, parent, is_dir, len)) in self.entries.iter().enumerate() {
+            hit[k] = parent.is_some_and(|q| hit[q]) || patterns.iter().any(|pat| glob_match(pat, p));
+            if hit[k] && !is_dir {
+                m.files += 1;
+                m.bytes += len;
+            }
+        }
+        m
+    }
+}
+
+#[cfg(test)]
+fn measure_up_to(dir: &Path, patterns: &[&str], limit: usize) -> Measured {
+    Tree::walk(dir, limit).measure(patterns)
 }
 
 #[cfg(test)]
