@@ -153,6 +153,19 @@ impl BuildContext {
         v.downcast::<T>().expect("memo keyed by type")
     }
 
+    /// Like [`BuildContext::memo`], for a family of facts told apart at run time by `key` (a
+    /// directory of the context, say): `name` names the family.
+    pub fn memo_by<V: Clone + Send + Sync + 'static>(&self, name: &'static str, key: &str, init: impl FnOnce() -> V) -> V {
+        type Family<V> = Mutex<HashMap<String, V>>;
+        let family = self.memo(name, Family::<V>::default);
+        if let Some(v) = lock(&family).get(key) {
+            return v.clone();
+        }
+        let v = init();
+        let v = lock(&family).entry(key.to_string()).or_insert(v).clone();
+        v
+    }
+
     /// The text of a context file, if it exists, is small and is UTF-8.
     pub fn read(&self, rel: &str) -> Option<String> {
         let r = self.resolve(rel).filter(|r| r.is_file && r.len <= MAX_CONTEXT_FILE)?;

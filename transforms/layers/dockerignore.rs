@@ -98,7 +98,7 @@ impl Rule for Dockerignore {
     fn check(&self, cx: &Context, out: &mut Vec<Diagnostic>) {
         let Some(dir) = cx.build.dir().filter(|_| cx.build.is_known()) else { return };
         let Some((copy, _)) = whole_context_copy(cx) else { return };
-        let Some(root) = cx.build.list("") else { return };
+        let Some(root) = cx.build.list_shared("") else { return };
         if root.iter().any(|n| n != ".dockerignore" && n.ends_with(".dockerignore")) || lacks_a_copied_file(cx) {
             return;
         }

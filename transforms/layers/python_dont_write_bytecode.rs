@@ -142,7 +142,7 @@ fn copies_python(cx: &Context, i: usize) -> bool {
         if !cx.build.is_known() {
             return rel.is_empty() || s.ends_with('/');
         }
-        cx.build.is_dir(rel) && holds_python(cx, rel, 0, &mut 0)
+        cx.build.is_dir(rel) && cx.build.memo_by("holds-python", rel, || holds_python(cx, rel, 0, &mut 0))
     })
 }
 

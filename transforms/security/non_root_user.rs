@@ -500,7 +500,8 @@ fn copied_sqlite(cx: &Context, fi: &FinalImage, wd: &str) -> Option<String> {
             let rel = s.trim_start_matches("./").trim_start_matches('/').trim_end_matches('/');
             let rel = if rel == "." { "" } else { rel };
             if cx.build.is_dir(rel) {
-                if let Some(f) = find_in_dir(cx, rel, 3, &mut 0) {
+                // a fact of the context: found once for the Dockerfiles that share it
+                if let Some(f) = cx.build.memo_by("sqlite-in-dir", rel, || find_in_dir(cx, rel, 3, &mut 0)) {
                     return Some(f);
                 }
             } else if is_sqlite(rel) && cx.build.exists(rel) {

@@ -601,6 +601,11 @@ pub fn entry_instructions(cx: &Context, stage: usize) -> (Option<usize>, Option<
 /// Context files (relative paths) whose names end with `suffix`, found by walking the build
 /// context (hidden directories, `node_modules` and `testdata` skipped; at most `limit` files).
 pub fn context_files(cx: &Context, suffix: &str, limit: usize) -> Vec<String> {
+    // a fact of the context: listed once for the Dockerfiles that share it
+    cx.build.memo_by("context-files", &format!("{suffix}\n{limit}"), || list_context_files(cx, suffix, limit))
+}
+
+fn list_context_files(cx: &Context, suffix: &str, limit: usize) -> Vec<String> {
     let mut out = Vec::new();
     let mut todo = vec![String::new()];
     let mut seen_dirs = 0;
