@@ -1043,7 +1043,7 @@ pub fn var_set_before(cx: &Context, i: usize, var: &str) -> bool {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StageShell {
     /// A POSIX shell (sh, bash, dash, ash, zsh, ksh): the command line goes after these words.
-    Posix(Vec<String>),
+    Posix(std::rc::Rc<[String]>),
     /// PowerShell, cmd or anything else, or a Windows base image: dopt's shell model does not
     /// apply.
     Other,
@@ -1060,16 +1060,11 @@ pub fn is_windows_image(base: &str) -> bool {
 pub fn stage_shell(cx: &Context, i: usize) -> StageShell {
     let idx = cx.memo(|| ShellIndex::of(cx));
     if let Some(k) = idx.at.get(i).copied().flatten() {
-        let n = cx.file.instructions[k].effective();
-        let posix = n.json
-            && n.values.len() >= 2
-            && matches!(crate::model::shell::base(&n.values[0]), "sh" | "bash" | "dash" | "ash" | "zsh" | "ksh" | "mksh")
-            && n.values.last().is_some_and(|c| c == "-c" || (c.starts_with('-') && !c.starts_with("--") && c.ends_with('c')));
-        return if posix { StageShell::Posix(n.values.clone()) } else { StageShell::Other };
+        return idx.shells[&k].clone();
     }
     match cx.model.stage_of(i) {
         Some(st) if idx.windows[st.index] => StageShell::Other,
-        _ => StageShell::Posix(vec!["/bin/sh".into(), "-c".into()]),
+        _ => StageShell::Posix(idx.default.clone()),
     }
 }
 
@@ -1079,6 +1074,10 @@ struct ShellIndex {
     at: Vec<Option<usize>>,
     /// For each stage: whether the root of its chain of stages is a Windows image.
     windows: Vec<bool>,
+    /// The shell each SHELL instruction sets, by instruction.
+    shells: std::collections::HashMap<usize, StageShell>,
+    /// `/bin/sh -c`.
+    default: std::rc::Rc<[String]>,
 }
 
 impl ShellIndex {
@@ -1108,7 +1107,19 @@ impl ShellIndex {
                 None => false,
             })
             .collect();
-        ShellIndex { at, windows }
+        let shells = at
+            .iter()
+            .flatten()
+            .map(|&k| {
+                let n = ins[k].effective();
+                let posix = n.json
+                    && n.values.len() >= 2
+                    && matches!(crate::model::shell::base(&n.values[0]), "sh" | "bash" | "dash" | "ash" | "zsh" | "ksh" | "mksh")
+                    && n.values.last().is_some_and(|c| c == "-c" || (c.starts_with('-') && !c.starts_with("--") && c.ends_with('c')));
+                (k, if posix { StageShell::Posix(n.values.clone().into()) } else { StageShell::Other })
+            })
+            .collect();
+        ShellIndex { at, windows, shells, default: vec!["/bin/sh".to_string(), "-c".to_string()].into() }
     }
 }
 
@@ -1542,10 +1553,10 @@ mod tests {
             assert_eq!(instructions_in_scope(cx, 4), vec![3, 2, 1, 0]);
             assert!(var_set_before(cx, 4, "X"));
             assert!(!var_set_before(cx, 8, "X"));
-            let bash = StageShell::Posix(["/bin/bash", "-eo", "pipefail", "-c"].map(String::from).to_vec());
+            let bash = StageShell::Posix(["/bin/bash", "-eo", "pipefail", "-c"].map(String::from).to_vec().into());
             assert_eq!(stage_shell(cx, 4), bash);
             assert_eq!(stage_shell(cx, 6), StageShell::Other);
-            assert_eq!(stage_shell(cx, 8), StageShell::Posix(vec!["/bin/sh".into(), "-c".into()]));
+            assert_eq!(stage_shell(cx, 8), StageShell::Posix(vec!["/bin/sh".to_string(), "-c".to_string()].into()));
         });
         with_cx("FROM mcr.microsoft.com/windows/servercore:ltsc2022\nRUN x\n", |cx| assert_eq!(stage_shell(cx, 1), StageShell::Other));
     }

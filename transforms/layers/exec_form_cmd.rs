@@ -369,7 +369,7 @@ fn shell_form_diag(cx: &Context, i: usize, range: Range<usize>, prefix: &[String
             } else if shebang.is_none() {
                 Some(format!("dopt cannot see whether `{prog}` starts with `#!`: a script without it runs under the shell form but not in exec form"))
             } else if ins.node.kind == Kind::Cmd {
-                let mut old = shell.clone();
+                let mut old = shell.to_vec();
                 old.push(ins.line.text[range.clone()].to_string());
                 entrypoint_concern(cx, i, &argv, &old)
             } else {
