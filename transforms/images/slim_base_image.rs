@@ -123,6 +123,9 @@ impl Rule for SlimBaseImage {
             }
             let Some(image) = stage.image() else { continue };
             let Some(tag) = image.tag.clone() else { continue };
+            if !could_map(cx, &image, &tag) {
+                continue; // no mapping changes this image: no need to read what the stages run
+            }
             let facts = facts.get_or_insert_with(|| Facts::gather(cx, &chain));
             let Some((m, caps_new)) = pick(cx, &image, &tag, facts) else { continue };
             let (new_tag, new_repo) = caps_new;
@@ -514,6 +517,15 @@ fn mentions_package(text: &str, p: &str) -> bool {
 }
 
 /// The first mapping that applies: the mapping and (new tag, new repository).
+/// Whether some mapping of the preset would change `image:tag`, whatever the facts: [`pick`]
+/// finds nothing otherwise.
+fn could_map(cx: &Context, image: &ImageRef, tag: &str) -> bool {
+    cx.config.images.iter().any(|m| {
+        m.image == image.short_name()
+            && m.tag.captures(tag).is_some_and(|caps| m.to_image.is_some() || expand(&m.to, &caps) != tag)
+    })
+}
+
 fn pick<'c>(cx: &'c Context, image: &ImageRef, tag: &str, facts: &Facts) -> Option<(&'c ImageMapping, (String, Option<String>))> {
     for m in &cx.config.images {
         if m.image != image.short_name() {
