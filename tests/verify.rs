@@ -10,7 +10,8 @@ use std::time::{Duration, Instant};
 
 /// The fake podman. Per side (`FAKE_ORIGINAL` is the original Dockerfile's path; any other -f
 /// is the rewrite), a line `# fake-before: ...` or `# fake-after: ...` in the Dockerfile says:
-/// `build ok|fail|hang`, `image NAME` (the archive `$FAKE_STATE/NAME.tar`), `run running|exit N`.
+/// `build ok|fail|hang`, `image NAME` (the archive `$FAKE_STATE/NAME.tar`), `run running|exit N`,
+/// `save ok|fail|flaky` (`flaky`: the first save of the image fails).
 const FAKE_PODMAN: &str = r#"#!/bin/sh
 S="$FAKE_STATE"
 echo "$*" >> "$S/calls"
@@ -39,16 +40,21 @@ build)
   img=$(field $side image "$df"); run=$(sed -n "s/^# fake-$side:.*run \([a-z-]*\) *\([0-9]*\).*/\1 \2/p" "$df" | head -1)
   cp "$S/${img:-small}.tar" "$S/images/$(safe "$tag").tar" || exit 1
   echo "${run:-running}" > "$S/images/$(safe "$tag").run"
+  sv=$(field $side save "$df"); echo "${sv:-ok}" > "$S/images/$(safe "$tag").save"
   echo "COMMIT $tag"; exit 0 ;;
 save)
   f="$S/images/$(safe "$4").tar"
   [ -f "$f" ] || { echo "Error: $4: image not known" >&2; exit 125; }
+  case "$(cat "$S/images/$(safe "$4").save")" in
+  fail) echo "Error: writing blob: storage is locked" >&2; exit 125 ;;
+  flaky) [ -f "$S/saved-$(safe "$4")" ] || { touch "$S/saved-$(safe "$4")"; echo "Error: writing blob: storage is locked" >&2; exit 125; } ;;
+  esac
   cat "$f"; exit 0 ;;
 rmi)
   for t; do :; done
   f="$S/images/$(safe "$t")"
   [ -f "$f.tar" ] || { echo "Error: $t: image not known" >&2; exit 1; }
-  rm -f "$f.tar" "$f.run"; echo "Untagged: $t"; exit 0 ;;
+  rm -f "$f.tar" "$f.run" "$f.save"; echo "Untagged: $t"; exit 0 ;;
 run)
   name=$4; eval "img=\${$#}"
   f="$S/images/$(safe "$img")"
@@ -355,6 +361,25 @@ fn a_container_that_stops_fails_where_the_original_keeps_running() {
     let df = lab.dockerfile(&dockerfile("image big run exit 2", "image small run exit 2"));
     let o = lab.verify(&[df.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0), "{}", s(&o.stdout));
+}
+
+#[test]
+fn a_save_that_fails_once_is_retried_and_one_that_keeps_failing_is_the_reason() {
+    let lab = Lab::new("save");
+    let df = lab.dockerfile(&dockerfile("image big", "image small save flaky"));
+    let o = lab.verify(&[df.to_str().unwrap()]);
+    let out = s(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    let saves = lab.calls().iter().filter(|c| c.starts_with("save") && c.contains("-after")).count();
+    assert_eq!(saves, 2, "{:?}", lab.calls());
+    assert!(lab.leftovers().is_empty(), "{:?}", lab.leftovers());
+    let df = lab.dockerfile(&dockerfile("image big", "image small save fail"));
+    let o = lab.verify(&["--budget", "1MB", df.to_str().unwrap()]);
+    let out = s(&o.stdout);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(out.contains("- the rewrite could not be measured, so its EXPOSEd ports and size are unknown: saving dopt-verify-"), "{out}");
+    assert!(out.contains("failed: Error: writing blob: storage is locked"), "{out}");
+    assert!(lab.leftovers().is_empty(), "{:?}", lab.leftovers());
 }
 
 #[test]

@@ -378,7 +378,12 @@ fn verify_one(a: &VerifyArgs, eng: &Engine, fixed: &Option<Arc<Config>>, work: &
             return s;
         }
         progress(a, &format!("{name}: measuring the {label}"));
-        match measure_image(eng, image, timeout) {
+        // an engine's `save` has been seen to fail once in a while on an image that exists and
+        // runs (podman 4.3): once more before giving up
+        match measure_image(eng, image, timeout).or_else(|_| {
+            std::thread::sleep(Duration::from_secs(1));
+            measure_image(eng, image, timeout)
+        }) {
             Ok(m) => s.measure = Some(m),
             Err(e) => s.measure_error = Some(e),
         }
@@ -426,6 +431,13 @@ fn judge(rep: &mut FileReport, budget: Option<u64>) {
     let mut reasons = Vec::new();
     if !a.build.ok {
         reasons.push("the rewrite does not build; the original does".to_string());
+    }
+    // without its image's configuration the rewrite's ports are not known, and neither is its
+    // size: say so first, as the probe's complaint follows from it
+    if a.build.ok && a.measure.is_none() {
+        if let Some(e) = &a.measure_error {
+            reasons.push(format!("the rewrite could not be measured, so its EXPOSEd ports and size are unknown: {e}"));
+        }
     }
     let (bs, as_) = (b.smoke.as_ref(), a.smoke.as_ref());
     if let (Some(bs), Some(as_)) = (bs, as_) {
