@@ -102,6 +102,19 @@ pub(crate) mod testing {
         out.output
     }
 
+    /// The text after `rule`'s fixes, unsafe ones included, under preset `preset` with a build
+    /// context holding `files`; a second run must change nothing.
+    pub fn fix_in_preset(rule: &dyn Rule, text: &str, files: &[(&str, &str)], preset: &str) -> String {
+        let (_d, ctx) = context(files);
+        let config = std::sync::Arc::new(crate::config::Config::preset(preset).expect("a known preset"));
+        let opts = Options { unsafe_fixes: true, config, ..Options::default() };
+        let out = engine::run(text, &[rule], &ctx, &opts).expect("parses");
+        assert!(out.problems.is_empty(), "{:?}", out.problems);
+        let again = engine::run(&out.output, &[rule], &ctx, &opts).unwrap();
+        assert_eq!(again.output, out.output, "not idempotent");
+        out.output
+    }
+
     pub fn fix(rule: &dyn Rule, text: &str) -> String {
         fix_with(rule, text, false, &BuildContext::default())
     }

@@ -437,7 +437,8 @@ pub fn gradle_jar_name(build: &str, settings: &str, dir_name: &str) -> Result<St
 /// The Java version: from the image tag, else from pom.xml.
 fn java_version(image: &ImageRef, cx: &Context) -> Option<u32> {
     let tag = image.tag.as_deref().unwrap_or("");
-    let re = Regex::new(r"(?:jdk|temurin|openjdk|java|corretto|zulu|semeru|liberica|sapmachine)-?(\d+)").unwrap();
+    static RE: std::sync::OnceLock<Regex> = std::sync::OnceLock::new();
+    let re = RE.get_or_init(|| Regex::new(r"(?:jdk|temurin|openjdk|java|corretto|zulu|semeru|liberica|sapmachine)-?(\d+)").expect("a valid regex"));
     if let Some(c) = re.captures(tag) {
         return c[1].parse().ok();
     }
@@ -484,11 +485,7 @@ mod tests {
     }
 
     fn fixed(text: &str, files: &[(&str, &str)], preset: &str) -> String {
-        let (_d, b) = context(files);
-        let opts = crate::engine::Options { unsafe_fixes: true, config: std::sync::Arc::new(crate::config::Config::preset(preset).unwrap()), ..Default::default() };
-        let o = crate::engine::run(text, &[&JavaJreRuntime], &b, &opts).unwrap();
-        assert!(o.problems.is_empty(), "{:?}", o.problems);
-        o.output
+        crate::transforms::testing::fix_in_preset(&JavaJreRuntime, text, files, preset)
     }
 
     #[test]

@@ -396,11 +396,7 @@ mod tests {
     const DEV: &str = r#"{"devDependencies":{"eslint":"9"}}"#;
 
     fn fixed(text: &str, files: &[(&str, &str)], preset: &str) -> String {
-        let (_d, b) = context(files);
-        let opts = crate::engine::Options { unsafe_fixes: true, config: std::sync::Arc::new(crate::config::Config::preset(preset).unwrap()), ..Default::default() };
-        let o = crate::engine::run(text, &[&NodeProductionRuntime], &b, &opts).unwrap();
-        assert!(o.problems.is_empty(), "{:?}", o.problems);
-        o.output
+        crate::transforms::testing::fix_in_preset(&NodeProductionRuntime, text, files, preset)
     }
 
     #[test]

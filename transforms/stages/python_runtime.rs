@@ -175,7 +175,9 @@ impl Rule for PythonVenvRuntime {
             return;
         }
         let Some(tag) = image.tag.clone() else { return };
-        let Some(c) = Regex::new(r"^(\d+(?:\.\d+)*)(?:-(bookworm|bullseye|buster|trixie))?$").unwrap().captures(&tag) else { return };
+        static TAG: std::sync::OnceLock<Regex> = std::sync::OnceLock::new();
+        let tag_re = TAG.get_or_init(|| Regex::new(r"^(\d+(?:\.\d+)*)(?:-(bookworm|bullseye|buster|trixie))?$").expect("a valid regex"));
+        let Some(c) = tag_re.captures(&tag) else { return };
         let new_tag = match c.get(2) {
             Some(r) => format!("{}-slim-{}", &c[1], r.as_str()),
             None => format!("{}-slim", &c[1]),
